@@ -1,0 +1,9 @@
+#pragma once
+// Each file cli/cmd_*.cpp adds one group of subcommands to the `incept` application.
+#include <CLI/CLI.hpp>
+
+namespace incept {
+
+void add_model_commands(CLI::App& app);  // summary, compare, blocks
+
+}  // namespace incept

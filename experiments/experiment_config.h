@@ -1,0 +1,32 @@
+#pragma once
+// One experiment: a config file resolved (extends, --set) and validated as a whole.
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "experiments/data/data_config.h"
+#include "experiments/train/train_config.h"
+#include "framework/model_spec.h"
+
+namespace incept {
+
+struct ExperimentConfig {
+  std::string path;         // the file given by the user
+  std::string name;         // `name` key, or the file's stem
+  std::string description;
+  toml::table resolved;     // after extends and --set
+  std::string toml_text;    // canonical text of `resolved`, stored with every run
+  std::string hash;         // of toml_text
+  DataConfig data;
+  ModelSpec model;
+  TrainConfig train;
+};
+
+// Throws ConfigError listing every problem in the file (exit status 2 at the CLI).
+ExperimentConfig load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Parses an already merged table (used by sweeps, which build variants in memory).
+ExperimentConfig resolve_experiment(toml::table root, const std::string& path);
+
+}  // namespace incept

@@ -1,0 +1,115 @@
+#include "framework/config_loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "framework/diagnostics.h"
+#include "framework/toml_util.h"
+
+namespace incept {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+toml::table parse_file(const std::string& path, const SourcePos& referenced_from) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::string why = fs::exists(path) ? "cannot be read" : "does not exist";
+    if (referenced_from.path.empty()) throw ConfigError(SourcePos{path}, fmt::format("config file {}", why));
+    throw ConfigError(referenced_from, fmt::format("extends '{}': file {}", path, why));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  try {
+    return toml::parse(buffer.str(), std::string_view(path));
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(pos_of(e.source()), std::string(e.description()));
+  }
+}
+
+toml::table load_with_extends(const std::string& path, const SourcePos& referenced_from,
+                              std::vector<std::string>& chain) {
+  std::string canonical = fs::weakly_canonical(path).string();
+  for (const auto& seen : chain) {
+    if (seen == canonical) {
+      std::string cycle;
+      for (const auto& c : chain) cycle += c + " -> ";
+      throw ConfigError(referenced_from, fmt::format("extends cycle: {}{}", cycle, canonical));
+    }
+  }
+  chain.push_back(canonical);
+  toml::table self = parse_file(path, referenced_from);
+  toml::table result;
+  if (const toml::node* ext = self.get("extends")) {
+    if (!ext->is_string())
+      throw ConfigError(pos_of(*ext), fmt::format("extends: expected a path string, got {}",
+                                                  toml_type_name(ext->type())));
+    fs::path base = fs::path(path).parent_path() / *ext->value<std::string>();
+    result = load_with_extends(base.lexically_normal().string(), pos_of(*ext), chain);
+    self.erase("extends");
+  }
+  deep_merge(result, self);
+  chain.pop_back();
+  return result;
+}
+
+}  // namespace
+
+void apply_override(toml::table& root, const std::string& assignment) {
+  std::string origin = "--set " + assignment;
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(SourcePos{origin}, "expected KEY=VALUE, for example --set train.epochs=1");
+  std::string key = assignment.substr(0, eq);
+  std::string value = assignment.substr(eq + 1);
+  toml::table parsed = parse_override_value(value, origin);
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  for (std::string part; std::getline(ss, part, '.');) {
+    if (part.empty()) throw ConfigError(SourcePos{origin}, fmt::format("'{}' has an empty path component", key));
+    parts.push_back(part);
+  }
+  toml::table* cur = &root;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    toml::node* next = cur->get(parts[i]);
+    if (!next) {
+      cur->insert(parts[i], toml::table{});
+      next = cur->get(parts[i]);
+    }
+    if (!next->is_table())
+      throw ConfigError(SourcePos{origin}, fmt::format("'{}' is {}, not a table, so '{}' cannot be set",
+                                                       fmt::join(parts.begin(), parts.begin() + i + 1, "."),
+                                                       toml_type_name(next->type()), key));
+    cur = next->as_table();
+  }
+  cur->insert_or_assign(parts.back(), *parsed.get("v"));
+}
+
+toml::table load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::vector<std::string> chain;
+  toml::table root = load_with_extends(path, SourcePos{}, chain);
+  for (const auto& o : overrides) apply_override(root, o);
+  return root;
+}
+
+std::string to_toml_text(const toml::table& root) {
+  std::stringstream ss;
+  ss << toml::toml_formatter(root);
+  return ss.str();
+}
+
+std::string config_hash(const toml::table& root) {
+  // FNV-1a over the canonical text: stable across runs and machines, enough to recognise identical experiments.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : to_toml_text(root)) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace incept

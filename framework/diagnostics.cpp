@@ -1,0 +1,47 @@
+#include "framework/diagnostics.h"
+
+#include <fmt/format.h>
+
+namespace incept {
+
+std::string SourcePos::str() const {
+  if (line <= 0) return path;
+  if (column <= 0) return fmt::format("{}:{}", path, line);
+  return fmt::format("{}:{}:{}", path, line, column);
+}
+
+std::string Diagnostic::str() const { return fmt::format("{}: error: {}", pos.str(), message); }
+
+void Diagnostics::error(const SourcePos& pos, std::string message) {
+  items_.push_back({pos, std::move(message)});
+}
+
+std::string Diagnostics::str() const {
+  std::string out;
+  for (const auto& d : items_) {
+    if (!out.empty()) out += '\n';
+    out += d.str();
+  }
+  return out;
+}
+
+void Diagnostics::throw_if_any() const {
+  if (!items_.empty()) throw ConfigError(items_);
+}
+
+static std::string join_diagnostics(const std::vector<Diagnostic>& ds) {
+  std::string out;
+  for (const auto& d : ds) {
+    if (!out.empty()) out += '\n';
+    out += d.str();
+  }
+  return out;
+}
+
+ConfigError::ConfigError(std::vector<Diagnostic> diagnostics)
+    : std::runtime_error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics)) {}
+
+ConfigError::ConfigError(const SourcePos& pos, const std::string& message)
+    : ConfigError(std::vector<Diagnostic>{{pos, message}}) {}
+
+}  // namespace incept

@@ -1,0 +1,91 @@
+#include "framework/registry.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "framework/text.h"
+
+namespace incept {
+
+const char* param_type_name(ParamType t) {
+  switch (t) {
+    case ParamType::Int: return "int";
+    case ParamType::Float: return "float";
+    case ParamType::Bool: return "bool";
+    case ParamType::String: return "string";
+    case ParamType::IntPair: return "int or [h, w]";
+  }
+  return "?";
+}
+
+const ParamValue& BlockArgs::at(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) throw std::logic_error("block parameter '" + name + "' was not resolved");
+  return it->second;
+}
+
+std::int64_t BlockArgs::integer(const std::string& name) const { return std::get<std::int64_t>(at(name)); }
+double BlockArgs::number(const std::string& name) const {
+  const auto& v = at(name);
+  if (auto i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+  return std::get<double>(v);
+}
+bool BlockArgs::flag(const std::string& name) const { return std::get<bool>(at(name)); }
+const std::string& BlockArgs::text(const std::string& name) const { return std::get<std::string>(at(name)); }
+Pair BlockArgs::pair(const std::string& name) const {
+  const auto& v = at(name);
+  if (auto i = std::get_if<std::int64_t>(&v)) return Pair{*i, *i};
+  return std::get<Pair>(v);
+}
+
+const std::vector<ParamDoc>& conv_style_params() {
+  static const std::vector<ParamDoc> params = {
+      {"bn", ParamType::Bool, "model.bn",
+       "batch-norm variant: conv -> BatchNorm2d -> ReLU in every conv unit of the layer"},
+      {"bn_eps", ParamType::Float, "model.bn_eps", "BatchNorm2d epsilon (default 0.001)", 0.0, 1.0},
+      {"bias", ParamType::Bool, "not bn", "give convolutions a bias term (off by default when bn is on)"},
+  };
+  return params;
+}
+
+void BlockRegistry::add(BlockDef def, const char* file, int line) {
+  std::string where = fmt::format("{}:{}", file, line);
+  auto it = blocks_.find(def.name);
+  if (it != blocks_.end())
+    throw std::logic_error(fmt::format("block '{}' is registered twice: first at {}, again at {}", def.name,
+                                       it->second.defined_at, where));
+  if (!def.expand) throw std::logic_error(fmt::format("block '{}' ({}) has no expand function", def.name, where));
+  def.defined_at = where;
+  std::string name = def.name;
+  blocks_.emplace(name, std::move(def));
+}
+
+const BlockDef* BlockRegistry::find(const std::string& name) const {
+  auto it = blocks_.find(name);
+  return it == blocks_.end() ? nullptr : &it->second;
+}
+
+const BlockDef& BlockRegistry::get(const std::string& name, const SourcePos& pos) const {
+  if (const BlockDef* def = find(name)) return *def;
+  auto near = nearest(name, names());
+  std::string hint = near.empty() ? "" : fmt::format("; did you mean '{}'?", near.front());
+  throw ConfigError(pos, fmt::format("unknown block '{}'{} (known blocks: {})", name, hint, join(names(), ", ")));
+}
+
+std::vector<std::string> BlockRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& kv : blocks_) out.push_back(kv.first);
+  return out;
+}
+
+const BlockRegistry& builtin_registry() {
+  static const BlockRegistry registry = [] {
+    BlockRegistry r;
+    register_builtin_blocks(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace incept

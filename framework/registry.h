@@ -1,0 +1,94 @@
+#pragma once
+// The block registry: named factories that expand a configured layer into IR.
+// Blocks are registered explicitly by register_builtin_blocks() (static-initializer registries vanish when a
+// library is linked statically), and each one documents its parameters so `incept blocks NAME` can print them.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "framework/diagnostics.h"
+#include "framework/ir.h"
+#include "framework/shape.h"
+
+namespace incept {
+
+enum class ParamType { Int, Float, Bool, String, IntPair };
+const char* param_type_name(ParamType t);
+
+struct ParamDoc {
+  std::string name;
+  ParamType type = ParamType::Int;
+  std::string default_text;  // as the user would write it; empty = required
+  std::string meaning;
+  double min = -1e300;       // inclusive bounds for Int/Float/IntPair values
+  double max = 1e300;
+  std::vector<std::string> choices;  // allowed values for String parameters
+  bool required() const { return default_text.empty(); }
+};
+
+using ParamValue = std::variant<std::int64_t, double, bool, std::string, Pair>;
+
+// The validated, defaulted parameters of one layer.
+class BlockArgs {
+ public:
+  std::int64_t integer(const std::string& name) const;
+  double number(const std::string& name) const;
+  bool flag(const std::string& name) const;
+  const std::string& text(const std::string& name) const;
+  Pair pair(const std::string& name) const;
+  bool has(const std::string& name) const { return values_.count(name) != 0; }
+  void set(const std::string& name, ParamValue v) { values_[name] = std::move(v); }
+  const std::map<std::string, ParamValue>& values() const { return values_; }
+
+ private:
+  const ParamValue& at(const std::string& name) const;
+  std::map<std::string, ParamValue> values_;
+};
+
+struct BlockContext {
+  Shape input;     // the layer's input shape
+  ConvStyle conv;  // how conv units are built (bn / bias / eps), resolved per layer
+};
+
+struct BlockDef {
+  std::string name;
+  std::string summary;  // one line for `incept blocks`
+  std::string details;  // a paragraph for `incept blocks NAME`: structure, output channels, cost notes
+  std::vector<ParamDoc> params;
+  // Conv-bearing blocks also accept the common `bn`, `bn_eps` and `bias` switches.
+  bool has_convs = false;
+  // Aux heads are attached with [[model.aux]] and not used as main-path layers.
+  bool aux_head = false;
+  std::function<Node(const BlockArgs&, const BlockContext&)> expand;
+  std::string defined_at;  // "file:line", to name both sides of a duplicate registration
+};
+
+// The switches every conv-bearing block accepts, documented once.
+const std::vector<ParamDoc>& conv_style_params();
+
+class BlockRegistry {
+ public:
+  // Throws std::logic_error naming both definitions when `def.name` is already registered.
+  void add(BlockDef def, const char* file, int line);
+  const BlockDef* find(const std::string& name) const;
+  // Throws ConfigError at `pos`, listing the known blocks nearest to `name`.
+  const BlockDef& get(const std::string& name, const SourcePos& pos) const;
+  std::vector<std::string> names() const;
+  const std::map<std::string, BlockDef>& all() const { return blocks_; }
+
+ private:
+  std::map<std::string, BlockDef> blocks_;
+};
+
+void register_builtin_blocks(BlockRegistry& registry);
+
+// The process-wide registry with the built-in blocks, built on first use.
+const BlockRegistry& builtin_registry();
+
+#define INCEPT_REGISTER(registry, def) (registry).add((def), __FILE__, __LINE__)
+
+}  // namespace incept

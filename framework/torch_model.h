@@ -1,0 +1,48 @@
+#pragma once
+// Builds a LibTorch module from a resolved ModelSpec. Module and parameter names follow the IR
+// ("inception1.branch3x3.reduce.conv.weight"), so a checkpoint reads like the config.
+#include <memory>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "framework/model_spec.h"
+
+namespace incept {
+
+// Every IR node becomes one of these; `forward` maps a batch to a batch.
+struct OpModule : torch::nn::Module {
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+};
+
+struct ForwardResult {
+  torch::Tensor logits;
+  std::vector<torch::Tensor> aux;  // one per aux head, in config order; empty in eval mode
+  std::vector<double> aux_weights;
+};
+
+class NetworkImpl : public torch::nn::Module {
+ public:
+  explicit NetworkImpl(const ModelSpec& spec);
+  // The main path only (what evaluation and inference use).
+  torch::Tensor forward(const torch::Tensor& x);
+  // Main path plus, in training mode, the aux heads' outputs.
+  ForwardResult forward_train(const torch::Tensor& x);
+
+ private:
+  struct Aux {
+    std::shared_ptr<OpModule> head;
+    std::size_t at;
+    double weight;
+  };
+  std::vector<std::shared_ptr<OpModule>> layers_;
+  std::vector<Aux> aux_;
+};
+TORCH_MODULE(Network);
+
+std::shared_ptr<OpModule> build_module(const Node& node, const NodeReport& report);
+
+// Sum of numel() over parameters (the number that must equal the IR's count).
+std::int64_t count_parameters(const torch::nn::Module& module);
+
+}  // namespace incept
