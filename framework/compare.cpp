@@ -83,30 +83,33 @@ std::string compare_text(const std::vector<NamedModel>& models, int depth) {
   for (std::size_t m = 0; m < models.size(); ++m) out += fmt::format("[{}] {}\n", m + 1, models[m].label);
 
   Aligned a = align(models, depth);
-  out += "\nPer layer (params / MACs; ratio to [1])\n\n";
-  out += fmt::format("{:<30}", "layer");
-  for (std::size_t m = 0; m < models.size(); ++m)
-    out += fmt::format(" {:>40}", fmt::format("[{}] block / out / params / MACs", m + 1));
-  out += "\n" + std::string(30 + 41 * models.size(), '-') + "\n";
+  out += "\nPer layer and branch (ratios relative to [1]; '-' where a config has no such row)\n\n";
+  auto header = fmt::format("{:<28}", "layer");
+  for (std::size_t m = 0; m < models.size(); ++m) header += fmt::format(" {:>18}", fmt::format("[{}] params", m + 1));
+  for (std::size_t m = 0; m < models.size(); ++m) header += fmt::format(" {:>18}", fmt::format("[{}] MACs", m + 1));
+  header += "   blocks";
+  out += header + "\n" + std::string(header.size() + 20, '-') + "\n";
   for (const auto& key : a.keys) {
     int level = static_cast<int>(std::count(key.begin(), key.end(), '.'));
-    std::string shown = std::string(static_cast<std::size_t>(level) * 2, ' ') + split(key, '.').back();
-    out += fmt::format("{:<30}", shown);
+    out += fmt::format("{:<28}", std::string(static_cast<std::size_t>(level) * 2, ' ') + split(key, '.').back());
     const NodeReport* base = a.by_model[0].count(key) ? a.by_model[0].at(key) : nullptr;
+    auto cell = [&](std::size_t m, bool macs) {
+      auto it = a.by_model[m].find(key);
+      if (it == a.by_model[m].end()) return std::string("-");
+      double v = static_cast<double>(macs ? it->second->cost.macs : it->second->cost.params);
+      std::string text = human_count(v);
+      if (m > 0 && base) text += " " + ratio(v, static_cast<double>(macs ? base->cost.macs : base->cost.params));
+      return text;
+    };
+    for (std::size_t m = 0; m < models.size(); ++m) out += fmt::format(" {:>18}", cell(m, false));
+    for (std::size_t m = 0; m < models.size(); ++m) out += fmt::format(" {:>18}", cell(m, true));
+    std::vector<std::string> blocks;
     for (std::size_t m = 0; m < models.size(); ++m) {
       auto it = a.by_model[m].find(key);
-      if (it == a.by_model[m].end()) {
-        out += fmt::format(" {:>40}", "-");
-        continue;
-      }
-      const NodeReport* r = it->second;
-      std::string cell = fmt::format("{} {} {} {}", block_name(models[m], key, r), r->output.str(),
-                                     human_count(static_cast<double>(r->cost.params)),
-                                     human_count(static_cast<double>(r->cost.macs)));
-      if (m > 0 && base) cell += " " + ratio(static_cast<double>(r->cost.macs), static_cast<double>(base->cost.macs));
-      out += fmt::format(" {:>40}", cell);
+      blocks.push_back(it == a.by_model[m].end() ? "-" : block_name(models[m], key, it->second));
     }
-    out += "\n";
+    bool same = std::all_of(blocks.begin(), blocks.end(), [&](const std::string& b) { return b == blocks[0]; });
+    out += "   " + (same ? blocks[0] : join(blocks, " | ")) + "\n";
   }
   return out;
 }

@@ -52,7 +52,7 @@ toml::table load_with_extends(const std::string& path, const SourcePos& referenc
     result = load_with_extends(base.lexically_normal().string(), pos_of(*ext), chain);
     self.erase("extends");
   }
-  deep_merge(result, self);
+  deep_merge(result, std::move(self));
   chain.pop_back();
   return result;
 }
@@ -86,7 +86,7 @@ void apply_override(toml::table& root, const std::string& assignment) {
                                                        toml_type_name(next->type()), key));
     cur = next->as_table();
   }
-  cur->insert_or_assign(parts.back(), *parsed.get("v"));
+  cur->insert_or_assign(parts.back(), std::move(*parsed.get("v")));
 }
 
 toml::table load_config(const std::string& path, const std::vector<std::string>& overrides) {

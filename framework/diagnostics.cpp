@@ -1,5 +1,7 @@
 #include "framework/diagnostics.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace incept {
@@ -26,7 +28,15 @@ std::string Diagnostics::str() const {
 }
 
 void Diagnostics::throw_if_any() const {
-  if (!items_.empty()) throw ConfigError(items_);
+  if (items_.empty()) return;
+  // In file order, as a compiler would list them.
+  std::vector<Diagnostic> sorted = items_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.pos.path != b.pos.path) return a.pos.path < b.pos.path;
+    if (a.pos.line != b.pos.line) return a.pos.line < b.pos.line;
+    return a.pos.column < b.pos.column;
+  });
+  throw ConfigError(sorted);
 }
 
 static std::string join_diagnostics(const std::vector<Diagnostic>& ds) {

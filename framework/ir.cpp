@@ -123,6 +123,28 @@ static std::string kernel_text(Pair k, Pair s) {
   return ks + "/" + ss;
 }
 
+// A compact form for composite rows: "1x1 -> 3x3", "avgpool3x3 -> 1x1", "1x1 -> [1x3 | 3x1]".
+static std::string brief(const Node& n) {
+  auto window = [](Pair k, Pair s) {
+    std::string t = fmt::format("{}x{}", k.h, k.w);
+    if (s.h != 1 || s.w != 1) t += s.h == s.w ? fmt::format("/{}", s.h) : fmt::format("/{},{}", s.h, s.w);
+    return t;
+  };
+  switch (n.kind) {
+    case OpKind::Conv: return window(n.conv.kernel, n.conv.stride);
+    case OpKind::MaxPool: return "maxpool" + window(n.pool.kernel, n.pool.stride);
+    case OpKind::AvgPool: return "avgpool" + window(n.pool.kernel, n.pool.stride);
+    case OpKind::Sequence:
+    case OpKind::Concat: {
+      std::string out;
+      const char* sep = n.kind == OpKind::Sequence ? " -> " : " | ";
+      for (const auto& c : n.children) out += (out.empty() ? "" : sep) + brief(c);
+      return n.kind == OpKind::Concat ? "[" + out + "]" : out;
+    }
+    default: return op_name(n.kind);
+  }
+}
+
 std::string describe(const Node& n) {
   switch (n.kind) {
     case OpKind::Conv:
@@ -139,7 +161,7 @@ std::string describe(const Node& n) {
       return fmt::format("linear {}", n.linear_out);
     case OpKind::Sequence:
     case OpKind::Concat:
-      return fmt::format("{}({})", op_name(n.kind), n.children.size());
+      return brief(n);
     default:
       return op_name(n.kind);
   }

@@ -43,15 +43,18 @@ struct ModelDefaults {
   double bn_eps = 1e-3;
 };
 
-// Merges the layer's sources, lowest priority first: [model.defaults.<block>], the layer's own table, then
-// [model.<name>] overrides (from an extending file or --set).
-toml::table merged_layer_table(const toml::table& layer, const toml::table* defaults_for_block,
-                               const toml::table* override_by_name) {
-  toml::table merged;
-  if (defaults_for_block) deep_merge(merged, *defaults_for_block);
-  deep_merge(merged, layer);
-  if (override_by_name) deep_merge(merged, *override_by_name);
-  return merged;
+// A layer's keys gathered from its sources, lowest priority first: [model.defaults.<block>], the layer's own table,
+// then [model.<name>] (from an extending file or --set). Pointers into the config keep every source position.
+using LayerKeys = std::map<std::string, std::pair<const toml::key*, const toml::node*>>;
+
+LayerKeys layer_keys(const toml::table& layer, const toml::table* defaults_for_block,
+                     const toml::table* override_by_name) {
+  LayerKeys keys;
+  for (const toml::table* t : {defaults_for_block, &layer, override_by_name}) {
+    if (!t) continue;
+    for (auto&& [k, v] : *t) keys[std::string(k.str())] = {&k, &v};
+  }
+  return keys;
 }
 
 std::vector<ParamDoc> params_of(const BlockDef& def) {
@@ -61,21 +64,21 @@ std::vector<ParamDoc> params_of(const BlockDef& def) {
 }
 
 // Fills `args` from `table` (already merged) according to the block's documented parameters.
-bool read_block_args(const BlockDef& def, const toml::table& table, const std::string& context,
+bool read_block_args(const BlockDef& def, const LayerKeys& table, const std::string& context,
                      const std::vector<std::string>& reserved, const ModelDefaults& model, const SourcePos& layer_pos,
                      BlockArgs& args, ConvStyle& style, Diagnostics& diags) {
   std::size_t before = diags.items().size();
   std::vector<ParamDoc> docs = params_of(def);
   std::vector<std::string> known = reserved;
   for (const auto& d : docs) known.push_back(d.name);
-  for (auto&& [k, v] : table) {
-    std::string key(k.str());
+  for (const auto& [key, where] : table) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    diags.error(pos_of(k), fmt::format("unknown key '{}' for block '{}' in {}{}", key, def.name, context,
+    diags.error(pos_of(*where.first), fmt::format("unknown key '{}' for block '{}' in {}{}", key, def.name, context,
                                        did_you_mean(key, known)));
   }
   for (const auto& doc : docs) {
-    const toml::node* n = table.get(doc.name);
+    auto found = table.find(doc.name);
+    const toml::node* n = found == table.end() ? nullptr : found->second.second;
     ParamValue value;
     if (n) {
       if (!read_param(doc, *n, context, value, diags)) continue;
@@ -242,7 +245,7 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
       params_ok = false;
       continue;
     }
-    toml::table merged = merged_layer_table(*t, defaults_for(layer.block), by_name);
+    LayerKeys merged = layer_keys(*t, defaults_for(layer.block), by_name);
     ConvStyle style;
     if (!read_block_args(*def, merged, layer_context(layer.name), kLayerKeys, defaults, layer.pos, layer.args, style,
                          diags))
@@ -289,7 +292,7 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
         params_ok = false;
         continue;
       }
-      toml::table merged = merged_layer_table(*t, defaults_for(a.head.block), override_for(a.head.name));
+      LayerKeys merged = layer_keys(*t, defaults_for(a.head.block), override_for(a.head.name));
       ConvStyle style;
       if (!read_block_args(*def, merged, fmt::format("aux head '{}'", a.head.name), kAuxKeys, defaults, a.head.pos,
                            a.head.args, style, diags))

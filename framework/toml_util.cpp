@@ -39,13 +39,13 @@ const char* toml_type_name(toml::node_type t) {
   }
 }
 
-void deep_merge(toml::table& base, const toml::table& overlay) {
+void deep_merge(toml::table& base, toml::table&& overlay) {
   for (auto&& [k, v] : overlay) {
     auto* existing = base.get(k.str());
     if (existing && existing->is_table() && v.is_table()) {
-      deep_merge(*existing->as_table(), *v.as_table());
+      deep_merge(*existing->as_table(), std::move(*v.as_table()));
     } else {
-      base.insert_or_assign(k, v);
+      base.insert_or_assign(k, std::move(v));
     }
   }
 }
@@ -187,14 +187,14 @@ void TableReader::finish(const std::vector<std::string>& extra) {
 
 bool read_param(const ParamDoc& doc, const toml::node& node, const std::string& context, ParamValue& out,
                 Diagnostics& diags) {
-  std::string name = context + "." + doc.name;
+  std::string name = context + ": " + doc.name;
   auto bad_type = [&](const char* expected) {
     diags.error(pos_of(node), fmt::format("{}: expected {}, got {}", name, expected, toml_type_name(node.type())));
     return false;
   };
   auto in_range = [&](double v) {
     if (v >= doc.min && v <= doc.max) return true;
-    std::string range = doc.max >= 1e299 ? fmt::format("at least {}", doc.min)
+    std::string range = doc.max >= 1e9 ? fmt::format("at least {}", doc.min)
                                         : fmt::format("between {} and {}", doc.min, doc.max);
     diags.error(pos_of(node), fmt::format("{}: {} is out of range; it must be {}", name, v, range));
     return false;

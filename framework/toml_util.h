@@ -16,8 +16,9 @@ SourcePos pos_of(const toml::node& node);
 SourcePos pos_of(const toml::key& key);
 const char* toml_type_name(toml::node_type t);
 
-// Overlay wins; tables merge recursively, everything else (arrays included) is replaced.
-void deep_merge(toml::table& base, const toml::table& overlay);
+// Overlay wins; tables merge recursively, everything else (arrays included) is replaced. The overlay's nodes are
+// moved, not copied: toml++ drops source positions on copy, and every error must keep its file:line:col.
+void deep_merge(toml::table& base, toml::table&& overlay);
 
 // Parses `value` as a TOML value (`16`, `true`, `[1, 7]`, `"text"`); a bare word that is not valid TOML
 // (`--set data.dataset=mnist`) is taken as a string.

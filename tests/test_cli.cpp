@@ -1,0 +1,63 @@
+// The `incept` command as a user runs it: outputs, exit codes, and no stack traces.
+#include <catch2/catch.hpp>
+
+#include "tests/support/temp_files.h"
+
+using incept::testing::run_incept;
+using incept::testing::TempDir;
+
+namespace {
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+}  // namespace
+
+TEST_CASE("incept summary prints totals and JSON with the documented keys", "[cli]") {
+  auto r = run_incept("summary configs/mnist/reduced.toml");
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "37,922"));
+  CHECK(contains(r.out, "FLOPs = 2 x MACs"));
+  CHECK(contains(r.out, "forward/backward pass size (MB)"));
+  auto j = run_incept("summary configs/mnist/reduced.toml --json --depth 2");
+  REQUIRE(j.status == 0);
+  for (const char* key : {"\"params\":37922", "\"trainable_params\":37922", "\"macs\":", "\"aux_macs\":0",
+                          "\"other_ops\":", "\"output_shape\":[10]", "\"layers\":[", "\"children\":[",
+                          "\"name\":\"branch5x5\""})
+    CHECK(contains(j.out, key));
+}
+
+TEST_CASE("incept compare shows the naive-vs-reduced ratios", "[cli]") {
+  auto r = run_incept("compare configs/mnist/naive.toml configs/mnist/reduced.toml");
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "111,250"));
+  CHECK(contains(r.out, "37,922 (0.34x)"));
+  CHECK(contains(r.out, "inception_naive | inception_reduced"));
+  CHECK(contains(r.out, "branch5x5"));
+}
+
+TEST_CASE("incept blocks lists the registry and documents one block", "[cli]") {
+  auto all = run_incept("blocks");
+  REQUIRE(all.status == 0);
+  CHECK(contains(all.out, "inception_v3_b"));
+  auto one = run_incept("blocks inception_reduced");
+  REQUIRE(one.status == 0);
+  CHECK(contains(one.out, "ratio"));
+  CHECK(contains(one.out, "0.5"));
+  CHECK(contains(one.out, "bn_eps"));
+  auto bad = run_incept("blocks inceptoin_v1");
+  CHECK(bad.status == 2);
+  CHECK(contains(bad.err, "did you mean 'inception_v1'"));
+}
+
+TEST_CASE("a bad config exits 2 with file:line:col errors and no stack trace", "[cli]") {
+  TempDir tmp;
+  std::string path = tmp.write("bad.toml", "[model]\ninput = [1, 28, 28]\nbogus = 1\n[[model.layers]]\nname = \"a\"\n"
+                                           "block = \"conv\"\nout = 0\nkernel = 3\n");
+  auto r = run_incept("summary '" + path + "'");
+  CHECK(r.status == 2);
+  CHECK(contains(r.err, "bad.toml:3:1: error: unknown key 'bogus' in [model]"));
+  CHECK(contains(r.err, "bad.toml:7:7: error: layer 'a': out: 0 is out of range"));
+  CHECK_FALSE(contains(r.err, "terminate"));
+  CHECK_FALSE(contains(r.err, "Exception raised from"));
+  auto missing = run_incept("summary /nonexistent/x.toml");
+  CHECK(missing.status == 2);
+  CHECK(contains(missing.err, "/nonexistent/x.toml: error: config file does not exist"));
+}

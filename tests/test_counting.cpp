@@ -1,0 +1,162 @@
+// Params, MACs and shapes: the numbers users compare designs by must be exact, and must agree with the module that
+// actually trains.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "experiments/experiment_config.h"
+#include "framework/torch_model.h"
+#include "tests/support/temp_files.h"
+
+using namespace incept;
+using incept::testing::source_path;
+
+namespace {
+
+ExperimentConfig load(const std::string& relative, std::vector<std::string> sets = {}) {
+  return load_experiment(source_path(relative), sets);
+}
+
+std::int64_t total_params(const ModelSpec& s) { return s.cost().params + s.aux_cost().params; }
+
+// Builds the LibTorch module and checks it against the IR: same parameter count; same output shape for a batch.
+void check_module_matches(const ModelSpec& spec, bool run_forward) {
+  Network net(spec);
+  CHECK(count_parameters(*net) == total_params(spec));
+  if (!run_forward) return;
+  torch::NoGradGuard no_grad;
+  std::vector<std::int64_t> dims = {2};
+  dims.insert(dims.end(), spec.input.dims.begin(), spec.input.dims.end());
+  net->train();  // aux heads run in training mode: check their shapes too
+  ForwardResult r = net->forward_train(torch::randn(dims));
+  std::vector<std::int64_t> expected = {2};
+  const Shape out = spec.output();
+  expected.insert(expected.end(), out.dims.begin(), out.dims.end());
+  CHECK(r.logits.sizes().vec() == expected);
+  REQUIRE(r.aux.size() == spec.aux.size());
+  for (std::size_t i = 0; i < spec.aux.size(); ++i)
+    CHECK(r.aux[i].size(1) == spec.aux[i].head.report.output.dims[0]);
+}
+
+Shape shape_of(const ModelSpec& s, const std::string& layer) {
+  for (const auto& l : s.layers)
+    if (l.name == layer) return l.report.output;
+  FAIL("no layer " << layer);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("seed 000 InceptionV1 block: 172,960 params, 256x256x256 output", "[counting][seed]") {
+  auto cfg = load("configs/seed/inception_v1_block.toml");
+  CHECK(total_params(cfg.model) == 172960);
+  CHECK(cfg.model.output() == Shape::chw(256, 256, 256));
+  check_module_matches(cfg.model, false);
+}
+
+TEST_CASE("seed 000 GoogLeNet: 6,951,502 params and the seed's shapes", "[counting][seed]") {
+  auto cfg = load("configs/seed/googlenet.toml");
+  const ModelSpec& m = cfg.model;
+  CHECK(total_params(m) == 6951502);
+  CHECK(shape_of(m, "conv1") == Shape::chw(64, 128, 128));
+  CHECK(shape_of(m, "pool1") == Shape::chw(64, 63, 63));
+  CHECK(shape_of(m, "conv2") == Shape::chw(192, 63, 63));
+  CHECK(shape_of(m, "pool2") == Shape::chw(192, 31, 31));
+  CHECK(shape_of(m, "inception3a") == Shape::chw(256, 31, 31));
+  CHECK(shape_of(m, "inception3b") == Shape::chw(480, 31, 31));
+  CHECK(shape_of(m, "pool3") == Shape::chw(480, 15, 15));
+  CHECK(shape_of(m, "inception4d") == Shape::chw(528, 15, 15));
+  CHECK(shape_of(m, "inception4e") == Shape::chw(832, 15, 15));
+  CHECK(shape_of(m, "pool4") == Shape::chw(832, 7, 7));
+  CHECK(shape_of(m, "inception5b") == Shape::chw(1024, 7, 7));
+  CHECK(shape_of(m, "avgpool") == Shape::chw(1024, 1, 1));
+  CHECK(m.output() == Shape::flat(1000));
+  // Individual rows of the seed's torchsummary table.
+  CHECK(m.layers[0].report.cost.params == 9472);
+  CHECK(m.layers[2].report.cost.params == 110784);
+  check_module_matches(m, false);
+}
+
+TEST_CASE("seed 000 InceptionV3_1 block: 168,288 params, 320 channels", "[counting][seed]") {
+  auto cfg = load("configs/seed/inception_v3_1_block.toml");
+  CHECK(total_params(cfg.model) == 168288);
+  CHECK(cfg.model.output() == Shape::chw(320, 256, 256));
+  check_module_matches(cfg.model, false);
+}
+
+TEST_CASE("seed 004 MNIST networks: reduced has 37,922 params; naive costs more", "[counting][seed]") {
+  auto reduced = load("configs/mnist/reduced.toml");
+  auto naive = load("configs/mnist/naive.toml");
+  CHECK(total_params(reduced.model) == 37922);
+  CHECK(reduced.model.output() == Shape::flat(10));
+  CHECK(shape_of(reduced.model, "inception1") == Shape::chw(32, 28, 28));
+  CHECK(shape_of(reduced.model, "inception3") == Shape::chw(64, 6, 6));
+  // naive block: 3*out + in channels
+  CHECK(shape_of(naive.model, "inception1") == Shape::chw(3 * 8 + 8, 28, 28));
+  CHECK(shape_of(naive.model, "inception2") == Shape::chw(3 * 16 + 32, 13, 13));
+  CHECK(total_params(naive.model) == 111250);
+  CHECK(naive.model.cost().macs > 2 * reduced.model.cost().macs);
+  check_module_matches(reduced.model, true);
+  check_module_matches(naive.model, true);
+}
+
+TEST_CASE("torchvision GoogLeNet and Inception V3 counts", "[counting][torchvision]") {
+  auto g = load("configs/imagenet/googlenet.toml");
+  CHECK(g.model.cost().params == 6624904);  // torchvision's published count (aux heads dropped)
+  CHECK(total_params(g.model) == 13004888); // aux_logits=True
+  CHECK(std::llround(g.model.cost().macs / 1e6) == 1498);  // torchvision: 1.498 GFLOPS (MAC convention)
+  CHECK(g.model.aux_cost().macs > 0);
+  auto v3 = load("configs/imagenet/inception_v3.toml");
+  CHECK(total_params(v3.model) == 27161264);
+  CHECK(v3.model.cost().params == 23834568);
+  CHECK(std::llround(v3.model.cost().macs / 1e6) == 5713);  // torchvision: 5.713
+  check_module_matches(g.model, false);
+  check_module_matches(v3.model, false);
+}
+
+TEST_CASE("every config in configs/ builds a module whose numel equals the counted params", "[counting]") {
+  namespace fs = std::filesystem;
+  int checked = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(source_path("configs"))) {
+    if (entry.path().extension() != ".toml" || entry.path().string().find("/sweeps/") != std::string::npos) continue;
+    INFO(entry.path().string());
+    ExperimentConfig cfg = load_experiment(entry.path().string());
+    // Forward passes only for the small networks; the large ones are covered by their count.
+    check_module_matches(cfg.model, cfg.model.cost().macs < 50'000'000);
+    ++checked;
+  }
+  CHECK(checked >= 7);
+}
+
+TEST_CASE("conv and linear MACs follow the fvcore convention", "[counting]") {
+  incept::testing::TempDir tmp;
+  std::string path = tmp.write("m.toml", R"(
+[model]
+input = [3, 10, 10]
+[[model.layers]]
+name = "c"
+block = "conv"
+out = 8
+kernel = 3
+padding = 1
+groups = 1
+[[model.layers]]
+name = "g"
+block = "conv"
+out = 8
+kernel = 3
+stride = 2
+groups = 4
+[[model.layers]]
+name = "fc"
+block = "linear"
+out = 5
+)");
+  auto m = load_experiment(path).model;
+  CHECK(m.layers[0].report.cost.macs == 8 * 10 * 10 * 3 * 9);  // Cout*Hout*Wout*Cin*kh*kw
+  CHECK(m.layers[0].report.cost.params == 8 * 3 * 9 + 8);
+  CHECK(m.layers[1].report.output == Shape::chw(8, 4, 4));
+  CHECK(m.layers[1].report.cost.macs == 8 * 4 * 4 * (8 / 4) * 9);  // grouped: Cin/groups
+  CHECK(m.layers[2].report.cost.macs == 8 * 4 * 4 * 5);            // in*out
+  check_module_matches(m, true);
+}

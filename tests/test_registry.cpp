@@ -1,0 +1,116 @@
+// The block registry: every block is documented, builds, counts exactly, and mistakes in using it are explained.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "experiments/experiment_config.h"
+#include "framework/torch_model.h"
+#include "tests/support/temp_files.h"
+
+using namespace incept;
+
+namespace {
+
+// A one-layer config exercising `def` with its required parameters filled in (aux heads hang off a 1x1 trunk).
+std::string single_block_config(const BlockDef& def, bool bn) {
+  std::string params;
+  for (const auto& p : def.params) {
+    if (!p.required()) continue;
+    params += fmt::format("{} = {}\n", p.name, p.type == ParamType::IntPair ? "3" : "4");
+  }
+  std::string model = fmt::format("[model]\ninput = [8, 17, 17]\nbn = {}\n", bn ? "true" : "false");
+  if (def.aux_head)
+    return model + "[[model.layers]]\nname = \"trunk\"\nblock = \"conv\"\nout = 8\nkernel = 1\n" +
+           fmt::format("[[model.aux]]\nname = \"head\"\nblock = \"{}\"\nat = \"trunk\"\n{}", def.name, params);
+  return model + fmt::format("[[model.layers]]\nname = \"layer\"\nblock = \"{}\"\n{}", def.name, params);
+}
+
+}  // namespace
+
+TEST_CASE("every registered block is documented", "[registry]") {
+  const BlockRegistry& r = builtin_registry();
+  CHECK(r.names().size() >= 17);
+  for (const auto& [name, def] : r.all()) {
+    INFO(name);
+    CHECK(!def.summary.empty());
+    CHECK(!def.details.empty());
+    for (const auto& p : def.params) {
+      INFO(p.name);
+      CHECK(!p.meaning.empty());
+    }
+  }
+  for (const char* required : {"conv", "maxpool", "avgpool", "global_avgpool", "dropout", "flatten", "linear",
+                               "inception_naive", "inception_reduced", "inception_v1", "inception_v3_a",
+                               "inception_v3_b", "inception_v3_c", "inception_v3_reduction_a",
+                               "inception_v3_reduction_b", "aux_googlenet", "aux_v3"})
+    CHECK(r.find(required) != nullptr);
+}
+
+TEST_CASE("every block builds a module whose parameters match its count, plain and batch-norm", "[registry]") {
+  incept::testing::TempDir tmp;
+  for (const auto& [name, def] : builtin_registry().all()) {
+    for (bool bn : {false, true}) {
+      if (bn && !def.has_convs) continue;
+      INFO(name << (bn ? " (bn)" : ""));
+      std::string path = tmp.write(name + ".toml", single_block_config(def, bn));
+      ModelSpec spec = load_experiment(path).model;
+      const NodeReport& rep = def.aux_head ? spec.aux.at(0).head.report : spec.layers.at(0).report;
+      Network net(spec);
+      CHECK(count_parameters(*net) == spec.cost().params + spec.aux_cost().params);
+      // Arithmetic blocks must count their work: no block silently counts zero.
+      if (def.has_convs || name == "linear") CHECK(rep.cost.macs > 0);
+      if (name == "maxpool" || name == "avgpool" || name == "global_avgpool") CHECK(rep.cost.other_ops > 0);
+      if (bn) {
+        int bn_layers = 0;
+        for (const auto& p : net->named_parameters())
+          if (p.key().find(".bn.") != std::string::npos) ++bn_layers;
+        CHECK(bn_layers > 0);
+      }
+      torch::NoGradGuard no_grad;
+      net->train();
+      ForwardResult out = net->forward_train(torch::randn({2, 8, 17, 17}));
+      torch::Tensor y = def.aux_head ? out.aux.at(0) : out.logits;
+      std::vector<std::int64_t> expected = {2};
+      expected.insert(expected.end(), rep.output.dims.begin(), rep.output.dims.end());
+      CHECK(y.sizes().vec() == expected);
+    }
+  }
+}
+
+TEST_CASE("batch-norm variants drop the conv bias unless asked to keep it", "[registry]") {
+  incept::testing::TempDir tmp;
+  auto params_with = [&](const std::string& extra) {
+    std::string path = tmp.write("m.toml", "[model]\ninput = [4, 8, 8]\n" + extra +
+                                               "[[model.layers]]\nname = \"c\"\nblock = \"conv\"\nout = 6\nkernel = 3\n");
+    return load_experiment(path).model.cost().params;
+  };
+  CHECK(params_with("") == 6 * 4 * 9 + 6);
+  CHECK(params_with("bn = true\n") == 6 * 4 * 9 + 2 * 6);              // weight + BN gamma/beta
+  CHECK(params_with("bn = true\n[model.defaults.conv]\nbias = true\n") == 6 * 4 * 9 + 6 + 2 * 6);
+}
+
+TEST_CASE("registering a block twice names both definitions", "[registry]") {
+  BlockRegistry r;
+  BlockDef def{"twice", "s", "d", {}, false, false, [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
+  r.add(def, "first.cpp", 10);
+  try {
+    r.add(def, "second.cpp", 20);
+    FAIL("duplicate accepted");
+  } catch (const std::logic_error& e) {
+    std::string msg = e.what();
+    CHECK(msg.find("first.cpp:10") != std::string::npos);
+    CHECK(msg.find("second.cpp:20") != std::string::npos);
+  }
+}
+
+TEST_CASE("an unknown block name suggests the nearest and lists the known ones", "[registry]") {
+  try {
+    builtin_registry().get("inception_v2", SourcePos{"x.toml", 3, 9});
+    FAIL("unknown block accepted");
+  } catch (const ConfigError& e) {
+    std::string msg = e.what();
+    CHECK(msg.find("x.toml:3:9: error: unknown block 'inception_v2'") != std::string::npos);
+    CHECK(msg.find("did you mean 'inception_v1'") != std::string::npos);
+    CHECK(msg.find("inception_reduced") != std::string::npos);
+  }
+}
