@@ -5,5 +5,6 @@
 namespace incept {
 
 void add_model_commands(CLI::App& app);  // summary, compare, blocks
+void add_train_commands(CLI::App& app);  // train, resume
 
 }  // namespace incept

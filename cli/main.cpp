@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/cmd_data.h"
+#include "cli/cmd_runs.h"
 #include "cli/commands.h"
 #include "framework/diagnostics.h"
 
@@ -12,10 +14,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "incept 0.1.0");
   incept::add_model_commands(app);
+  incept::add_train_commands(app);
+  incept::add_run_commands(app);
+  incept::add_data_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command that already reported its outcome
   } catch (const incept::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 2;

@@ -1,0 +1,153 @@
+#include "experiments/store/schema.h"
+
+#include <fmt/format.h>
+
+#include "framework/diagnostics.h"
+
+namespace incept::store_schema {
+namespace {
+
+// Stamped into the file header (PRAGMA application_id) so `file(1)` and this code can tell an incept run
+// log from any other SQLite database. "INCP" in ASCII.
+constexpr std::int64_t kApplicationId = 0x494E4350;
+
+struct Migration {
+  int version;      // user_version after this migration
+  const char* sql;  // statements to run; never edit a released one, append a new migration instead
+};
+
+// Text columns are NOT NULL with '' meaning "unset", matching RunRecord's strings. Metric columns are
+// nullable because SQLite stores NaN (a diverged loss) as NULL.
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE runs (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so "run 7" in an old report stays unambiguous
+  name            TEXT    NOT NULL,
+  status          TEXT    NOT NULL,                   -- running|completed|failed|diverged|interrupted
+  config_toml     TEXT    NOT NULL DEFAULT '',
+  config_hash     TEXT    NOT NULL DEFAULT '',
+  device          TEXT    NOT NULL DEFAULT '',
+  torch_version   TEXT    NOT NULL DEFAULT '',
+  sweep           TEXT    NOT NULL DEFAULT '',
+  variant         TEXT    NOT NULL DEFAULT '',
+  seed            INTEGER NOT NULL DEFAULT 0,
+  params          INTEGER NOT NULL DEFAULT 0,
+  macs            INTEGER NOT NULL DEFAULT 0,
+  final_test_acc  REAL,
+  best_test_acc   REAL,
+  train_seconds   REAL    NOT NULL DEFAULT 0,
+  started_at      TEXT    NOT NULL,
+  finished_at     TEXT    NOT NULL DEFAULT '',
+  heartbeat_at    TEXT    NOT NULL,
+  error           TEXT    NOT NULL DEFAULT '',
+  checkpoint_path TEXT    NOT NULL DEFAULT '',
+  epochs_planned  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_hash   ON runs(config_hash, started_at);  -- resume lookup and merge de-duplication
+CREATE INDEX runs_by_sweep  ON runs(sweep);
+CREATE INDEX runs_by_status ON runs(status);                   -- stale-run sweep looks at 'running' only
+
+CREATE TABLE epochs (
+  run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch        INTEGER NOT NULL,
+  train_loss   REAL,
+  train_acc    REAL,
+  test_loss    REAL,
+  test_acc     REAL,
+  lr           REAL,
+  seconds      REAL,
+  images_per_s REAL,
+  PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+
+CREATE TABLE layers (
+  run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  idx          INTEGER NOT NULL,
+  name         TEXT    NOT NULL,
+  block        TEXT    NOT NULL DEFAULT '',
+  output_shape TEXT    NOT NULL DEFAULT '',
+  params       INTEGER NOT NULL DEFAULT 0,
+  macs         INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, idx)
+) WITHOUT ROWID;
+)sql"},
+};
+
+int user_version(sqlite::Connection& db) {
+  return static_cast<int>(db.query_int("PRAGMA user_version", "read the schema version"));
+}
+
+// Shared by both open modes; reads only, so a refused file is left exactly as it was.
+int check_known(sqlite::Connection& db) {
+  // One statement, hence one snapshot: read separately, a migration committed by another process in between
+  // would make a fresh file look like "version 0 with tables", i.e. someone else's database.
+  // This is also the first read of the file, where "not a database" surfaces.
+  sqlite::Statement st(db,
+                       "SELECT v.user_version, a.application_id, (SELECT count(*) FROM sqlite_master) "
+                       "FROM pragma_user_version AS v, pragma_application_id AS a",
+                       "read the schema version");
+  st.step();
+  const int version = static_cast<int>(st.int64(0));
+  const std::int64_t app_id = st.int64(1);
+  const std::int64_t objects = st.int64(2);
+  if (version > latest_version())
+    throw UserError(fmt::format("database {}: created by a newer incept (schema {}, this build knows {})",
+                                db.path(), version, latest_version()));
+  const bool foreign_app = app_id != 0 && app_id != kApplicationId;
+  const bool foreign_tables = version == 0 && objects > 0;
+  if (foreign_app || foreign_tables)
+    throw UserError(fmt::format("database {}: is an SQLite database but not an incept run log", db.path()));
+  return version;
+}
+
+void apply_pending(sqlite::Connection& db) {
+  sqlite::WriteTransaction tx(db, "upgrade the schema");
+  // Re-read inside the write lock: another process may have migrated since we looked.
+  const int current = user_version(db);
+  if (current >= latest_version()) return;  // the transaction rolls back, nothing to do
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current) continue;
+    db.exec(m.sql, fmt::format("apply schema migration {}", m.version));
+  }
+  db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId), "stamp the application id");
+  db.exec(fmt::format("PRAGMA user_version = {}", latest_version()), "record the schema version");
+  tx.commit();
+}
+
+// SQLite opens a file it cannot fully write (e.g. its -wal/-shm cannot be created) without complaint and
+// fails at the first write. A trainer should learn that when it opens the log, not after its first epoch.
+void probe_write_access(sqlite::Connection& db) {
+  sqlite::WriteTransaction probe(db, "open for writing");
+}  // rolled back: nothing is written
+
+}  // namespace
+
+int latest_version() { return std::end(kMigrations)[-1].version; }
+
+void upgrade(sqlite::Connection& db) {
+  const int version = check_known(db);
+  // WAL lets report readers run while trainers write, and lets writers from several processes queue up
+  // on the busy timeout instead of failing. NORMAL sync is durable across process crashes in WAL mode.
+  db.exec_retrying_busy("PRAGMA journal_mode = WAL", "switch to WAL mode");
+  db.exec("PRAGMA synchronous = NORMAL", "set the sync mode");
+  // Keep -wal and -shm when the last writer closes: without them SQLite cannot read a WAL database in a
+  // directory the reader may not write to (a colleague's runs directory). With a size limit set, the kept
+  // -wal is truncated to nothing on close instead of keeping its high-water size.
+  db.keep_wal_files();
+  db.exec("PRAGMA journal_size_limit = 16777216", "limit the WAL size");
+  if (version < latest_version()) apply_pending(db);
+  else probe_write_access(db);
+}
+
+void check_readable(sqlite::Connection& db) {
+  const int version = check_known(db);
+  if (version == 0)
+    throw UserError(fmt::format("database {}: is empty (no incept run log schema)", db.path()));
+  if (version < latest_version())
+    throw UserError(fmt::format(
+        "database {}: has schema {}, older than this build's {}; open it once with a command that writes "
+        "(e.g. `incept runs --db {}`) to upgrade it",
+        db.path(), version, latest_version(), db.path()));
+}
+
+}  // namespace incept::store_schema

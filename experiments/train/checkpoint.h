@@ -1,0 +1,27 @@
+#pragma once
+// Checkpoints: model, optimizer, position in training (epoch and batch), partial-epoch sums and the CPU RNG
+// state, so a resumed run continues exactly where the interrupted one stopped.
+#include <cstdint>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace incept {
+
+struct TrainPosition {
+  std::int64_t epochs_done = 0;  // completed epochs
+  std::int64_t next_batch = 0;   // batches already done in the current epoch (0 at an epoch boundary)
+  double loss_sum = 0;           // partial-epoch sums, so the resumed epoch reports the same metrics
+  std::int64_t correct = 0;
+  std::int64_t seen = 0;
+  double epoch_seconds = 0;      // time already spent in the current epoch
+  double train_seconds = 0;      // time spent in completed epochs
+};
+
+// Written to `path`.tmp then renamed, so a crash or a full disk never leaves a half-written checkpoint behind.
+void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                     const TrainPosition& position);
+TrainPosition load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                              const torch::Device& device);
+
+}  // namespace incept

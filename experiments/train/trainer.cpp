@@ -1,0 +1,328 @@
+#include "experiments/train/trainer.h"
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "experiments/data/batch_order.h"
+#include "experiments/data/dataset.h"
+#include "experiments/store/run_store.h"
+#include "experiments/train/checkpoint.h"
+#include "experiments/train/optimization.h"
+#include "experiments/train/progress.h"
+#include "framework/config_loader.h"
+#include "framework/torch_model.h"
+
+namespace incept {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_interrupt(int) { g_interrupted.store(true); }
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+torch::Device choose_device(const std::string& wanted) {
+  bool cuda = torch::cuda::is_available();
+  if (wanted == "cuda" && !cuda)
+    throw UserError("train.device = \"cuda\" but this LibTorch build has no usable CUDA device "
+                    "(use device = \"auto\" or \"cpu\")");
+  return (wanted != "cpu" && cuda) ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+void configure_threads(const TrainConfig& c) {
+  // Debian's LibTorch starts with one intra-op thread; use every core unless told otherwise.
+  int threads = c.threads > 0 ? static_cast<int>(c.threads) : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(std::max(1, threads));
+  // LibTorch already parallelises over OpenMP threads; an OpenBLAS that also spawns its own threads inside each
+  // of them oversubscribes the cores (measured 5-10x slower on 2 cores). The env var is read only when the
+  // library loads, so tell a loaded OpenBLAS directly. Other BLAS libraries lack the symbol and are left alone.
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
+
+std::string checkpoint_path_for(const TrainConfig& c, const std::string& db_path, std::int64_t run_id) {
+  namespace fs = std::filesystem;
+  fs::path dir(c.checkpoint_dir);
+  if (dir.is_relative()) dir = fs::absolute(db_path).parent_path() / dir;
+  return (dir / fmt::format("run-{}.pt", run_id)).string();
+}
+
+void check_data_fits_model(const Dataset& data, const ExperimentConfig& cfg) {
+  const ModelSpec& m = cfg.model;
+  if (data.sample_shape != m.input.dims)
+    throw UserError(fmt::format("{}: dataset '{}' has samples of shape {} but model.input is {}", cfg.path,
+                                data.name, Shape{data.sample_shape}.str(), m.input.str()));
+  Shape out = m.output();
+  if (out.dims.size() != 1 || out.dims[0] < data.classes)
+    throw UserError(fmt::format("{}: the model outputs {} but dataset '{}' has {} classes; the last layer should "
+                                "be a linear layer with out = {}",
+                                cfg.path, out.str(), data.name, data.classes, data.classes));
+}
+
+std::vector<LayerRecord> layer_records(const ModelSpec& m) {
+  std::vector<LayerRecord> out;
+  int idx = 0;
+  for (const auto& l : m.layers)
+    out.push_back({0, idx++, l.name, l.block, l.report.output.str(), l.report.cost.params, l.report.cost.macs});
+  for (const auto& a : m.aux)
+    out.push_back({0, idx++, a.head.name, a.head.block + " (aux @ " + a.at + ")", a.head.report.output.str(),
+                   a.head.report.cost.params, a.head.report.cost.macs});
+  return out;
+}
+
+struct EvalResult {
+  double loss = 0, acc = 0;
+};
+
+EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  double loss_sum = 0;
+  std::int64_t correct = 0, n = split.size();
+  for (std::int64_t start = 0; start < n; start += batch_size) {
+    std::int64_t end = std::min(n, start + batch_size);
+    torch::Tensor x = split.images.slice(0, start, end), y = split.labels.slice(0, start, end);
+    torch::Tensor logits = net->forward(x);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+  }
+  net->train();
+  return {loss_sum / static_cast<double>(std::max<std::int64_t>(1, n)),
+          static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(1, n))};
+}
+
+// Everything one training run needs, built from a config; shared by fresh runs and resumed ones.
+class Run {
+ public:
+  Run(const ExperimentConfig& cfg, const TrainOptions& opts)
+      : cfg_(cfg), opts_(opts), tc_(cfg.train), device_(choose_device(tc_.device)), store_(RunStore::open(opts.db_path)),
+        progress_(detect_progress_mode(opts.quiet), std::cerr) {
+    configure_threads(tc_);
+    torch::manual_seed(tc_.seed);
+    data_ = load_dataset(cfg.data, device_);
+    check_data_fits_model(data_, cfg);
+    net_ = Network(cfg.model);
+    initialize_weights(*net_, tc_);
+    net_->to(device_);
+    optimizer_ = make_optimizer(tc_, net_->parameters());
+  }
+
+  std::int64_t begin() {
+    RunRecord r;
+    r.name = cfg_.name;
+    r.config_toml = cfg_.toml_text;
+    r.config_hash = cfg_.hash;
+    r.device = device_.str();
+    r.torch_version = TORCH_VERSION;
+    r.sweep = opts_.sweep;
+    r.variant = opts_.variant;
+    r.seed = static_cast<std::int64_t>(tc_.seed);
+    r.params = cfg_.model.cost().params + cfg_.model.aux_cost().params;
+    r.macs = cfg_.model.cost().macs;
+    r.epochs_planned = tc_.epochs;
+    run_id_ = store_.begin_run(r);
+    store_.add_layers(run_id_, layer_records(cfg_.model));
+    checkpoint_ = checkpoint_path_for(tc_, opts_.db_path, run_id_);
+    return run_id_;
+  }
+
+  void resume_from(std::int64_t run_id, const std::string& checkpoint) {
+    run_id_ = run_id;
+    checkpoint_ = checkpoint;
+    pos_ = load_checkpoint(checkpoint, *net_, *optimizer_, device_);
+    store_.delete_epochs_from(run_id, static_cast<int>(pos_.epochs_done) + 1);
+    store_.reopen_run(run_id);
+    progress_.message(fmt::format("resuming run {} at epoch {} batch {}", run_id, pos_.epochs_done + 1,
+                                  pos_.next_batch));
+  }
+
+  TrainOutcome train() {
+    TrainOutcome out;
+    out.run_id = run_id_;
+    try {
+      out.status = loop(out);
+    } catch (const std::exception& e) {
+      out.status = "failed";
+      out.error = e.what();
+    }
+    out.train_seconds = pos_.train_seconds;
+    out.epochs_done = pos_.epochs_done;
+    try {
+      store_.finish_run(run_id_, out.status, pos_.train_seconds, out.error);
+    } catch (const std::exception& e) {
+      if (out.error.empty()) out.error = e.what();
+    }
+    if (auto r = store_.get_run(run_id_)) {
+      out.final_test_acc = r->final_test_acc;
+      out.best_test_acc = r->best_test_acc;
+    }
+    return out;
+  }
+
+ private:
+  std::string loop(TrainOutcome& out) {
+    const Split& train = data_.train;
+    BatchOrder order(train.size(), tc_.batch_size, tc_.seed);
+    const std::int64_t batches = order.batches();
+    net_->train();
+    for (; pos_.epochs_done < tc_.epochs; ++pos_.epochs_done) {
+      const std::int64_t epoch = pos_.epochs_done;
+      torch::Tensor indices = order.epoch_indices(epoch).to(device_);
+      progress_.start_epoch(epoch + 1, tc_.epochs, batches);
+      auto epoch_start = Clock::now() - std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(pos_.epoch_seconds));
+      auto last_heartbeat = Clock::now();
+      double lr = tc_.lr;
+      for (; pos_.next_batch < batches; ++pos_.next_batch) {
+        lr = learning_rate_at(tc_, static_cast<double>(epoch) + static_cast<double>(pos_.next_batch) /
+                                                                    static_cast<double>(batches));
+        set_learning_rate(*optimizer_, lr);
+        torch::Tensor idx = order.batch_indices(indices, pos_.next_batch);
+        torch::Tensor x = train.images.index_select(0, idx), y = train.labels.index_select(0, idx);
+        optimizer_->zero_grad();
+        ForwardResult f = net_->forward_train(x);
+        auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc_.label_smoothing);
+        torch::Tensor loss = torch::nn::functional::cross_entropy(f.logits, y, ce);
+        torch::Tensor total = loss;
+        for (std::size_t i = 0; i < f.aux.size(); ++i)
+          total = total + f.aux_weights[i] * torch::nn::functional::cross_entropy(f.aux[i], y, ce);
+        double loss_value = loss.item<double>();
+        if (!std::isfinite(loss_value) || !std::isfinite(total.item<double>())) {
+          out.error = fmt::format("loss became {} at epoch {} batch {}", loss_value, epoch + 1, pos_.next_batch + 1);
+          progress_.message("diverged: " + out.error);
+          return "diverged";
+        }
+        total.backward();
+        optimizer_->step();
+        pos_.loss_sum += loss_value * static_cast<double>(y.size(0));
+        pos_.correct += f.logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        pos_.seen += y.size(0);
+        double elapsed = seconds_since(epoch_start);
+        progress_.batch(pos_.next_batch + 1, pos_.loss_sum / static_cast<double>(pos_.seen),
+                        static_cast<double>(pos_.correct) / static_cast<double>(pos_.seen),
+                        static_cast<double>(pos_.seen) / std::max(1e-9, elapsed));
+        if (seconds_since(last_heartbeat) > 10) {
+          store_.heartbeat(run_id_);
+          last_heartbeat = Clock::now();
+        }
+        if (g_interrupted.load()) {
+          ++pos_.next_batch;
+          pos_.epoch_seconds = seconds_since(epoch_start);
+          save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
+          store_.set_checkpoint(run_id_, checkpoint_);
+          out.error = fmt::format("interrupted at epoch {} batch {}; continue with: incept resume {} --db {}",
+                                  epoch + 1, pos_.next_batch, run_id_, opts_.db_path);
+          progress_.message(out.error);
+          return "interrupted";
+        }
+      }
+      double train_seconds = seconds_since(epoch_start);
+      EvalResult test = evaluate(net_, data_.test, tc_.eval_batch_size);
+      double epoch_seconds = seconds_since(epoch_start);
+      EpochRecord e;
+      e.run_id = run_id_;
+      e.epoch = static_cast<int>(epoch + 1);
+      e.train_loss = pos_.loss_sum / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
+      e.train_acc = static_cast<double>(pos_.correct) / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
+      e.test_loss = test.loss;
+      e.test_acc = test.acc;
+      e.lr = lr;
+      e.seconds = epoch_seconds;
+      e.images_per_s = static_cast<double>(pos_.seen) / std::max(1e-9, train_seconds);
+      store_.record_epoch(e);
+      progress_.end_epoch(fmt::format(
+          "epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s  {:.0f} img/s",
+          e.epoch, tc_.epochs, e.train_loss, 100 * e.train_acc, e.test_loss, 100 * e.test_acc, e.lr, e.seconds,
+          e.images_per_s));
+      pos_.train_seconds += epoch_seconds;
+      pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
+      save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
+      store_.set_checkpoint(run_id_, checkpoint_);
+      --pos_.epochs_done;  // the for-loop increment moves past this epoch
+      if (g_interrupted.load()) {
+        ++pos_.epochs_done;
+        out.error = fmt::format("interrupted after epoch {}; continue with: incept resume {} --db {}", epoch + 1,
+                                run_id_, opts_.db_path);
+        progress_.message(out.error);
+        return "interrupted";
+      }
+    }
+    return "completed";
+  }
+
+  const ExperimentConfig& cfg_;
+  TrainOptions opts_;
+  TrainConfig tc_;
+  torch::Device device_;
+  RunStore store_;
+  Progress progress_;
+  Dataset data_;
+  Network net_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::int64_t run_id_ = 0;
+  std::string checkpoint_;
+  TrainPosition pos_;
+};
+
+}  // namespace
+
+void install_interrupt_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& options) {
+  g_interrupted.store(false);
+  Run run(cfg, options);
+  run.begin();
+  return run.train();
+}
+
+TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
+  g_interrupted.store(false);
+  std::optional<RunRecord> record;
+  {
+    RunStore store = RunStore::open(options.db_path);
+    store.mark_stale_runs(60);
+    record = store.get_run(run_id);
+  }
+  if (!record) throw UserError(fmt::format("run {} not found in {}", run_id, options.db_path));
+  if (record->status == "completed") throw UserError(fmt::format("run {} already completed", run_id));
+  if (record->status == "running")
+    throw UserError(fmt::format("run {} is still running (heartbeat {}); resume it once it has stopped", run_id,
+                                record->heartbeat_at));
+  if (record->checkpoint_path.empty())
+    throw UserError(fmt::format("run {} has no checkpoint (it stopped before its first one); train it again", run_id));
+  toml::table root;
+  try {
+    root = toml::parse(record->config_toml, std::string_view("run " + std::to_string(run_id) + " config"));
+  } catch (const toml::parse_error& e) {
+    throw UserError(fmt::format("run {}: stored config is unreadable: {}", run_id, e.description()));
+  }
+  ExperimentConfig cfg = resolve_experiment(std::move(root), record->name);
+  TrainOptions opts = options;
+  opts.sweep = record->sweep;
+  opts.variant = record->variant;
+  Run run(cfg, opts);
+  run.resume_from(run_id, record->checkpoint_path);
+  return run.train();
+}
+
+}  // namespace incept
