@@ -265,6 +265,7 @@ struct RunsOptions {
   std::string db = "runs.db";
   bool json = false;
   std::string sweep;
+  std::int64_t since = 0;  // only runs with id >= since
 };
 
 struct ShowOptions {
@@ -280,7 +281,9 @@ struct MergeOptions {
 
 void run_runs(const RunsOptions& o) {
   const RunStore store = open_for_report(o.db);
-  const std::vector<RunRecord> runs = store.list_runs(o.sweep);
+  std::vector<RunRecord> runs = store.list_runs(o.sweep);
+  runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const RunRecord& r) { return r.id < o.since; }),
+             runs.end());
   std::cout << (o.json ? runs_json(runs) : runs_table(runs));
 }
 
@@ -316,6 +319,7 @@ void add_run_commands(CLI::App& app) {
   add_db_option(*runs, runs_opts->db);
   runs->add_flag("--json", runs_opts->json, "JSON array with every field of every run");
   runs->add_option("--sweep", runs_opts->sweep, "only the runs of this sweep");
+  runs->add_option("--since", runs_opts->since, "only runs with this id or a later one");
   runs->callback([runs_opts] { run_runs(*runs_opts); });
 
   auto show_opts = std::make_shared<ShowOptions>();

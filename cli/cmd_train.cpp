@@ -34,6 +34,7 @@ void add_train_commands(CLI::App& app) {
     std::string db = "runs.db";
     bool quiet = false;
     std::int64_t run_id = 0;
+    std::string sweep, variant;
   };
   auto a = std::make_shared<Args>();
   CLI::App* train = app.add_subcommand("train", "train a config and record the run in the SQLite log");
@@ -41,12 +42,16 @@ void add_train_commands(CLI::App& app) {
   train->add_option("--set", a->sets, "override a config value, e.g. --set train.epochs=1");
   train->add_option("--db", a->db, "run database (default runs.db)");
   train->add_flag("--quiet", a->quiet, "no progress output");
+  train->add_option("--sweep", a->sweep, "record the run as part of this sweep")->group("");
+  train->add_option("--variant", a->variant, "record the run as this sweep variant")->group("");
   train->callback([a] {
     ExperimentConfig cfg = load_experiment(a->config, a->sets);
     install_interrupt_handler();
     TrainOptions opts;
     opts.db_path = a->db;
     opts.quiet = a->quiet;
+    opts.sweep = a->sweep;
+    opts.variant = a->variant;
     int status = report(train_experiment(cfg, opts), a->db);
     if (status != 0) throw CLI::RuntimeError(status);
   });

@@ -1,1 +1,267 @@
+// Training as users rely on it: reproducible on CPU, recorded in the run log, divergence and interruption handled,
+// resumption reaching the same result as an uninterrupted run.
 #include <catch2/catch.hpp>
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "experiments/experiment_config.h"
+#include "experiments/store/run_store.h"
+#include "experiments/train/optimization.h"
+#include "experiments/train/trainer.h"
+#include "framework/torch_model.h"
+#include "tests/support/temp_files.h"
+
+using namespace incept;
+using incept::testing::TempDir;
+
+namespace {
+
+// A tiny BN network on tiny synthetic data: trains in well under a second per epoch.
+const char* kTiny = R"(name = "tiny"
+[data]
+dataset = "synthetic"
+synthetic_train = 512
+synthetic_test = 64
+synthetic_shape = [1, 12, 12]
+
+[model]
+input = [1, 12, 12]
+bn = true
+
+[[model.layers]]
+name = "stem"
+block = "conv"
+out = 8
+kernel = 3
+padding = 1
+
+[[model.layers]]
+name = "mix"
+block = "inception_reduced"
+out = 8
+
+[[model.layers]]
+name = "pool"
+block = "global_avgpool"
+
+[[model.layers]]
+name = "head"
+block = "linear"
+out = 10
+
+[train]
+epochs = 2
+batch_size = 32
+lr = 0.1
+momentum = 0.9
+seed = 7
+threads = 1
+)";
+
+TrainOutcome train(const TempDir& tmp, const std::string& db, std::vector<std::string> sets = {}) {
+  ExperimentConfig cfg = load_experiment(tmp.write("tiny.toml", kTiny), sets);
+  TrainOptions opts;
+  opts.db_path = (tmp.path() / db).string();
+  opts.quiet = true;
+  return train_experiment(cfg, opts);
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("a training run is recorded with its config, costs, epochs and layers", "[training]") {
+  TempDir tmp;
+  TrainOutcome out = train(tmp, "runs.db");
+  REQUIRE(out.status == "completed");
+  CHECK(out.epochs_done == 2);
+  RunStore store = RunStore::open((tmp.path() / "runs.db").string());
+  auto run = store.get_run(out.run_id);
+  REQUIRE(run);
+  CHECK(run->status == "completed");
+  CHECK(run->params > 0);
+  CHECK(run->macs > 0);
+  CHECK(contains(run->config_toml, "inception_reduced"));
+  CHECK(run->config_hash.size() == 16);
+  CHECK(run->device == "cpu");
+  CHECK(run->seed == 7);
+  CHECK_FALSE(run->checkpoint_path.empty());
+  auto epochs = store.epochs(out.run_id);
+  REQUIRE(epochs.size() == 2);
+  CHECK(epochs[1].test_acc > 0.5);  // synthetic classes are learnable: far above chance (0.1)
+  CHECK(epochs[0].images_per_s > 0);
+  CHECK(store.layers(out.run_id).size() == 4);
+  CHECK(*run->final_test_acc == Approx(epochs[1].test_acc));
+}
+
+TEST_CASE("same seed and config on CPU give identical losses and accuracies", "[training]") {
+  TempDir tmp;
+  TrainOutcome a = train(tmp, "a.db");
+  TrainOutcome b = train(tmp, "b.db");
+  RunStore sa = RunStore::open((tmp.path() / "a.db").string());
+  RunStore sb = RunStore::open((tmp.path() / "b.db").string());
+  auto ea = sa.epochs(a.run_id), eb = sb.epochs(b.run_id);
+  REQUIRE(ea.size() == eb.size());
+  for (std::size_t i = 0; i < ea.size(); ++i) {
+    CHECK(ea[i].train_loss == eb[i].train_loss);
+    CHECK(ea[i].test_loss == eb[i].test_loss);
+    CHECK(ea[i].test_acc == eb[i].test_acc);
+  }
+  TrainOutcome c = train(tmp, "c.db", {"train.seed=8"});
+  RunStore sc = RunStore::open((tmp.path() / "c.db").string());
+  CHECK(sc.epochs(c.run_id)[0].train_loss != ea[0].train_loss);
+}
+
+TEST_CASE("a NaN loss stops the run as diverged, naming where", "[training]") {
+  TempDir tmp;
+  TrainOutcome out = train(tmp, "runs.db", {"train.lr=1e5", "model.bn=false", "train.momentum=0"});
+  CHECK(out.status == "diverged");
+  CHECK(contains(out.error, "at epoch 1 batch"));
+  RunStore store = RunStore::open((tmp.path() / "runs.db").string());
+  CHECK(store.get_run(out.run_id)->status == "diverged");
+  CHECK(contains(store.get_run(out.run_id)->error, "loss became"));
+}
+
+TEST_CASE("aux heads train with their loss weight and are ignored at evaluation", "[training]") {
+  TempDir tmp;
+  std::string cfg = std::string(kTiny) +
+                    "\n[[model.aux]]\nname = \"aux\"\nblock = \"aux_googlenet\"\nat = \"mix\"\nclasses = 10\n"
+                    "pool_kernel = 3\npool_stride = 3\nhidden = 32\n";
+  ExperimentConfig c = load_experiment(tmp.write("aux.toml", cfg));
+  TrainOptions opts;
+  opts.db_path = (tmp.path() / "runs.db").string();
+  opts.quiet = true;
+  TrainOutcome out = train_experiment(c, opts);
+  CHECK(out.status == "completed");
+  Network net(c.model);
+  net->eval();
+  torch::NoGradGuard g;
+  CHECK(net->forward_train(torch::randn({2, 1, 12, 12})).aux.empty());
+  net->train();
+  CHECK(net->forward_train(torch::randn({2, 1, 12, 12})).aux.size() == 1);
+}
+
+TEST_CASE("a model that does not fit the dataset is a clear error", "[training]") {
+  TempDir tmp;
+  try {
+    train(tmp, "runs.db", {"model.head.out=5"});
+    FAIL("mismatch accepted");
+  } catch (const UserError& e) {
+    CHECK(contains(e.what(), "has 10 classes"));
+  }
+  try {
+    train(tmp, "runs.db", {"data.synthetic_shape=[1, 10, 10]"});
+    FAIL("shape mismatch accepted");
+  } catch (const UserError& e) {
+    CHECK(contains(e.what(), "samples of shape 1x10x10 but model.input is 1x12x12"));
+  }
+}
+
+TEST_CASE("the seed-004 initialiser draws N(0, std) weights and zero biases", "[training]") {
+  TempDir tmp;
+  ExperimentConfig cfg = load_experiment(tmp.write("tiny.toml", kTiny), {"model.bn=false"});
+  Network net(cfg.model);
+  TrainConfig tc;
+  tc.init = "normal";
+  tc.init_std = 0.1;
+  torch::manual_seed(0);
+  initialize_weights(*net, tc);
+  std::vector<torch::Tensor> weights;
+  for (const auto& p : net->named_parameters()) {
+    if (p.value().dim() >= 2) weights.push_back(p.value().flatten());
+    else CHECK(p.value().abs().max().item<double>() == 0.0);
+  }
+  torch::Tensor all = torch::cat(weights);
+  CHECK(all.std().item<double>() == Approx(0.1).epsilon(0.05));
+  CHECK(std::abs(all.mean().item<double>()) < 0.01);
+}
+
+TEST_CASE("learning-rate schedules and warmup", "[training]") {
+  TrainConfig c;
+  c.lr = 1.0;
+  c.epochs = 10;
+  CHECK(learning_rate_at(c, 3.5) == 1.0);
+  c.schedule = "step";
+  c.step_size = 2;
+  c.gamma = 0.5;
+  CHECK(learning_rate_at(c, 1.9) == 1.0);
+  CHECK(learning_rate_at(c, 4.0) == 0.25);
+  c.schedule = "exponential";
+  CHECK(learning_rate_at(c, 2.0) == Approx(0.25));
+  c.schedule = "cosine";
+  c.min_lr = 0.0;
+  CHECK(learning_rate_at(c, 5.0) == Approx(0.5));
+  CHECK(learning_rate_at(c, 10.0) == Approx(0.0).margin(1e-12));
+  TrainConfig warm = c;
+  warm.warmup_epochs = 1;  // linear ramp from 0 over the first epoch, on top of the schedule
+  CHECK(learning_rate_at(warm, 0.5) == Approx(0.5 * learning_rate_at(c, 0.5)));
+  CHECK(learning_rate_at(warm, 2.0) == Approx(learning_rate_at(c, 2.0)));
+}
+
+TEST_CASE("Ctrl-C checkpoints the run as interrupted and resume reaches the uninterrupted result", "[training]") {
+  TempDir tmp;
+  std::string config = tmp.write("tiny.toml", kTiny);
+  std::vector<std::string> longer = {"train.epochs=3", "data.synthetic_train=4096"};
+  std::string sets;
+  for (const auto& s : longer) sets += " --set " + s;
+
+  // Reference: uninterrupted.
+  auto ref = incept::testing::run_incept("train '" + config + "' --quiet --db ref.db" + sets, tmp.path().string());
+  REQUIRE(ref.status == 0);
+
+  // Interrupted: SIGINT after the first epoch has started.
+  std::string db = (tmp.path() / "int.db").string();
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::string cmd = std::string("'") + INCEPT_BINARY + "' train '" + config + "' --quiet --db '" + db + "'" + sets +
+                      " > /dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until the first epoch is recorded, then interrupt the second one part-way.
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (!std::filesystem::exists(db)) continue;
+    try {
+      if (!RunStore::open_read_only(db).epochs(1).empty()) break;
+    } catch (const UserError&) {
+      // the writer is still creating the schema
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  int code = WEXITSTATUS(status);
+  {
+    RunStore store = RunStore::open(db);
+    auto run = store.get_run(1);
+    REQUIRE(run);
+    if (code == 0) {
+      WARN("the run finished before SIGINT arrived; interruption not exercised on this machine");
+      return;
+    }
+    CHECK(code == 130);
+    CHECK(run->status == "interrupted");
+    CHECK(contains(run->error, "incept resume 1"));
+  }
+  auto resumed = incept::testing::run_incept("resume 1 --quiet --db '" + db + "'", tmp.path().string());
+  REQUIRE(resumed.status == 0);
+  RunStore a = RunStore::open((tmp.path() / "ref.db").string());
+  RunStore b = RunStore::open(db);
+  auto ea = a.epochs(1), eb = b.epochs(1);
+  REQUIRE(ea.size() == 3);
+  REQUIRE(eb.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(ea[i].train_loss == eb[i].train_loss);
+    CHECK(ea[i].test_acc == eb[i].test_acc);
+  }
+  CHECK(b.get_run(1)->status == "completed");
+}
