@@ -1,0 +1,94 @@
+#include "cli/cmd_sweep.h"
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "experiments/store/run_store.h"
+#include "experiments/sweep/plan.h"
+#include "experiments/sweep/runner.h"
+#include "experiments/sweep/shard.h"
+#include "experiments/sweep/sweep.h"
+#include "experiments/sweep/sweep_report.h"
+
+namespace incept {
+
+namespace {
+
+struct SweepArgs {
+  std::string file;
+  std::string db = "runs.db";
+  bool dry_run = false;
+  int jobs = 1;
+  std::string shard;
+  bool fail_fast = false;
+  std::vector<std::string> sets;
+};
+
+std::string count_of(const std::vector<PlannedVariant>& plan, PlanAction action) {
+  std::size_t n = 0;
+  for (const PlannedVariant& p : plan) n += p.action == action;
+  return std::to_string(n);
+}
+
+int run_sweep_command(const SweepArgs& a) {
+  Shard shard = a.shard.empty() ? Shard{} : parse_shard(a.shard);
+  Sweep sweep = load_sweep(a.file, a.sets);
+  // Every variant is checked, not just this shard's: a broken sweep file should stop every shard alike.
+  std::vector<ResolvedVariant> all = resolve_variants(sweep, sweep.variants);
+  std::vector<ResolvedVariant> mine;
+  for (const ResolvedVariant& v : all)
+    if (in_shard(v.variant.index, shard)) mine.push_back(v);
+  std::string db = shard_database(a.db, shard);
+  std::cout << sweep_headline(sweep, shard, mine.size());
+
+  if (a.dry_run) {
+    std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, false));
+    std::cout << fmt::format("database {} (dry run: nothing is trained)\n", db) << plan_table(plan);
+    return 0;
+  }
+
+  RunStore::open(db);  // created (schema included) before several children open it at once
+  std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, true));
+  SweepRunOptions options;
+  options.executable = std::filesystem::read_symlink("/proc/self/exe").string();
+  options.db_path = db;
+  options.sweep_name = sweep.name;
+  options.jobs = a.jobs;
+  options.threads_per_job = std::max(1, available_cores() / a.jobs);
+  options.fail_fast = a.fail_fast;
+  std::cout << fmt::format("database {}: {} to train, {} to resume, {} done; {} at once, {} thread{} each\n", db,
+                           count_of(plan, PlanAction::train), count_of(plan, PlanAction::resume),
+                           count_of(plan, PlanAction::skip), a.jobs, options.threads_per_job,
+                           options.threads_per_job == 1 ? "" : "s")
+            << std::flush;
+  SweepResult result = run_sweep(plan, options);
+  std::cout << "\n" << summary_table(result);
+  return result.exit_status();
+}
+
+}  // namespace
+
+void add_sweep_commands(CLI::App& app) {
+  auto a = std::make_shared<SweepArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "sweep", "run every variant of an ablation sweep, skipping those the run database already has");
+  cmd->add_option("sweep", a->file, "sweep file (TOML)")->required();
+  cmd->add_option("--db", a->db, "run database (default runs.db; with --shard K/N, runs.shard-K-of-N.db)");
+  cmd->add_flag("--dry-run", a->dry_run, "train nothing: list every variant with its params, MACs and plan");
+  cmd->add_option("--jobs", a->jobs, "trainings at once, sharing the cores (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)");
+  cmd->add_flag("--fail-fast", a->fail_fast, "stop at the first failed variant (the running ones are interrupted)");
+  cmd->add_option("--set", a->sets, "override a config value in every variant, e.g. --set train.epochs=1");
+  cmd->callback([a] {
+    int status = run_sweep_command(*a);
+    if (status != 0) throw CLI::RuntimeError(status);
+  });
+}
+
+}  // namespace incept
