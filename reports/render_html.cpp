@@ -1,0 +1,140 @@
+#include "reports/render_html.h"
+
+#include <fmt/format.h>
+
+#include "reports/render_json.h"
+#include "reports/report_script.h"
+#include "reports/report_tables.h"
+
+namespace incept {
+
+namespace {
+
+constexpr const char* kStyle = R"css(
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1400px;
+       padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; } h3 { margin-top: 1.5em; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num, th.num { text-align: right; white-space: nowrap; }
+.meta, .note { color: #555; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1.5em; }
+figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: 0.3em; }
+.chart { position: relative; height: 340px; }
+.empty { color: #777; font-style: italic; } .error { color: #b00020; font-weight: 600; }
+)css";
+
+std::string table(const ReportTable& t) {
+  // Many differing settings make a wide table: it scrolls rather than pushing the page sideways.
+  std::string out = "<div class=\"table-wrap\"><table>\n<thead><tr>";
+  for (std::size_t c = 0; c < t.titles.size(); ++c)
+    out += fmt::format("<th{}>{}</th>", t.numeric[c] ? " class=\"num\"" : "", html_escape(t.titles[c]));
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& cells : t.rows) {
+    out += "<tr>";
+    for (std::size_t c = 0; c < cells.size(); ++c)
+      out += fmt::format("<td{}>{}</td>", t.numeric[c] ? " class=\"num\"" : "", html_escape(cells[c]));
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table></div>\n";
+}
+
+std::string heading(const Report& r) {
+  const std::size_t runs = r.run_count(), variants = r.variants.size();
+  return fmt::format("<h1>incept report: {}</h1>\n<p class=\"meta\">{} run{} in {} · {} variant{} · baseline: {}</p>\n",
+                     html_escape(r.scope), runs, runs == 1 ? "" : "s", html_escape(r.db_path), variants,
+                     variants == 1 ? "" : "s", html_escape(r.variants[r.baseline].label));
+}
+
+std::string variants_section(const Report& r) {
+  std::string out = "<h2>Variants</h2>\n" + table(variants_table(r));
+  out += "<p class=\"note\">" + html_escape(variants_legend()) + "</p>\n";
+  if (const std::string front = pareto_summary(r); !front.empty())
+    out += "<p>Pareto front (nothing else is as accurate for less): " + html_escape(front) + ".</p>\n";
+  return out;
+}
+
+std::string chart_figure(const std::string& id, const std::string& caption) {
+  return fmt::format("<figure><figcaption>{}</figcaption><div class=\"chart\"><canvas id=\"{}\"></canvas></div>"
+                     "</figure>\n",
+                     caption, id);
+}
+
+std::string charts_section() {
+  return "<h2>Charts</h2>\n<p class=\"note\">Hover a point or bar to see its variant. Variants without a completed "
+         "run have no accuracy yet and appear only in the learning curves and per-layer charts.</p>\n"
+         "<div class=\"charts\" id=\"charts\">\n" +
+         chart_figure("chart-accuracy-params", "Test accuracy vs params (Pareto front dashed)") +
+         chart_figure("chart-accuracy-macs", "Test accuracy vs MACs (Pareto front dashed)") +
+         chart_figure("chart-learning-curves", "Learning curves: test accuracy per epoch, mean over seeds") +
+         chart_figure("chart-layer-params", "Params per layer") + chart_figure("chart-layer-macs", "MACs per layer") +
+         "</div>\n";
+}
+
+std::string unfinished_section(const Report& r) {
+  const ReportTable t = unfinished_runs_table(r);
+  return t.rows.empty() ? "" : "<h2>Runs that did not complete</h2>\n" + table(t);
+}
+
+std::string layers_section(const Report& r) {
+  const std::vector<std::size_t> compared = layer_compared_variants(r);
+  if (compared.empty()) return "";
+  const VariantSummary& base = r.variants[r.baseline];
+  std::string out = "<h2>Per-layer cost vs " + html_escape(base.label) + "</h2>\n";
+  for (std::size_t i : compared) {
+    const VariantSummary& other = r.variants[i];
+    out += fmt::format("<h3>{} vs {}</h3>\n<p>test acc %: {}</p>\n", html_escape(other.label),
+                       html_escape(base.label), html_escape(accuracy_comparison(base, other)));
+    out += table(layer_table(base, other));
+  }
+  return out;
+}
+
+// Data first, then the library, then the code that uses both; all inline so the page needs no network.
+std::string scripts(const Report& r, const std::string& chartjs) {
+  return "<script type=\"application/json\" id=\"report-data\">" + json_for_script(render_json(r)) +
+         "</script>\n<script>\n" + chartjs + "\n</script>\n<script>\n" + kReportScript + "\n</script>\n";
+}
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string json_for_script(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (char c : json) {
+    switch (c) {
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string render_html(const Report& report, const std::string& chartjs) {
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>incept report: " +
+         html_escape(report.scope) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" + heading(report) +
+         variants_section(report) + charts_section() + unfinished_section(report) + layers_section(report) +
+         scripts(report, chartjs) + "</body>\n</html>\n";
+}
+
+}  // namespace incept

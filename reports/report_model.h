@@ -1,0 +1,65 @@
+#pragma once
+// The numbers behind every report format: runs grouped into variants (several seeds each), accuracy as
+// mean ± std over seeds, the delta to a baseline variant, speed, status counts, learning curves, per-layer costs
+// and the Pareto fronts. Renderers only format a Report; they compute nothing themselves.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "experiments/store/run_store.h"
+#include "reports/stats.h"
+
+namespace incept {
+
+// One run with everything a report shows of it.
+struct ReportRun {
+  RunRecord record;
+  std::vector<EpochRecord> epochs;
+  std::vector<LayerRecord> layers;
+};
+
+struct CurvePoint {
+  int epoch = 0;
+  double test_acc = 0;  // mean over the runs that reached this epoch (fraction)
+  std::size_t n = 0;
+};
+
+struct VariantSummary {
+  std::string label;    // the variant name; the run name for runs trained outside a sweep
+  std::string sweep;    // "" for runs trained alone
+  std::string variant;  // as stored ("" for runs trained alone)
+  std::vector<ReportRun> runs;  // ordered by id
+  std::vector<std::optional<std::string>> settings;  // aligned with Report::setting_keys; nullopt = unset
+  std::int64_t params = 0;  // of the first run; every seed of a variant builds the same network
+  std::int64_t macs = 0;
+  MeanStd test_acc;                     // final test accuracy of the completed runs (fractions)
+  std::optional<double> delta_vs_baseline;  // difference of means (fraction); none without completed runs
+  double seconds_per_epoch = 0;         // mean over every recorded epoch of every run; NaN when none
+  double images_per_s = 0;              // likewise
+  std::map<std::string, int> status_counts;  // status -> runs
+  std::vector<CurvePoint> curve;        // test accuracy per epoch (see report_model.cpp for which runs)
+  std::vector<LayerRecord> layers;      // of the first run that recorded them
+  bool pareto_params = false;           // no other variant is at least as accurate with at most as many params
+  bool pareto_macs = false;
+};
+
+struct Report {
+  std::string db_path;
+  std::string scope;  // "sweep NAME", "runs 1,3-4" or "all runs"
+  std::vector<std::string> setting_keys;  // dotted config paths whose values differ between variants
+  std::vector<VariantSummary> variants;   // ordered by their lowest run id
+  std::size_t baseline = 0;               // index into variants
+  std::size_t run_count() const;
+};
+
+// The statuses in the order reports list them; unknown ones follow alphabetically.
+std::vector<std::string> ordered_statuses(const std::map<std::string, int>& counts);
+
+// Groups `runs` (ordered by id) into variants and computes every figure. `baseline` names a variant label;
+// "" picks the variant with the lowest run id. Throws UserError for an unknown baseline.
+Report build_report(std::vector<ReportRun> runs, const std::string& baseline, std::string db_path,
+                    std::string scope);
+
+}  // namespace incept

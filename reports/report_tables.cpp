@@ -1,0 +1,111 @@
+#include "reports/report_tables.h"
+
+#include <fmt/format.h>
+
+#include "framework/text.h"
+#include "reports/layer_comparison.h"
+#include "reports/report_format.h"
+
+namespace incept {
+
+namespace {
+
+void add_column(ReportTable& t, const std::string& title, bool numeric) {
+  t.titles.push_back(title);
+  t.numeric.push_back(numeric);
+}
+
+std::string block_change(const LayerCostRow& row) {
+  if (row.total) return "";
+  if (row.base_block.empty()) return row.other_block + " (only here)";
+  if (row.other_block.empty()) return row.base_block + " (only in baseline)";
+  if (row.base_block == row.other_block) return row.base_block;
+  return row.base_block + " → " + row.other_block;
+}
+
+}  // namespace
+
+ReportTable variants_table(const Report& r) {
+  ReportTable t;
+  add_column(t, "variant", false);
+  for (const std::string& key : r.setting_keys) add_column(t, key, false);
+  for (const std::string& title : {std::string("params"), std::string("MACs"), std::string("test acc %"),
+                                   "Δ vs " + r.variants[r.baseline].label, std::string("s/epoch"),
+                                   std::string("images/s")})
+    add_column(t, title, true);
+  add_column(t, "runs", false);
+
+  for (std::size_t i = 0; i < r.variants.size(); ++i) {
+    const VariantSummary& v = r.variants[i];
+    const bool is_baseline = i == r.baseline;
+    std::vector<std::string> cells = {is_baseline ? v.label + " (baseline)" : v.label};
+    for (const auto& s : v.settings) cells.push_back(setting_text(s));
+    cells.insert(cells.end(), {with_commas(v.params), human_count(static_cast<double>(v.macs)),
+                               accuracy_text(v.test_acc), is_baseline ? "baseline" : delta_text(v.delta_vs_baseline),
+                               seconds_text(v.seconds_per_epoch), rate_text(v.images_per_s),
+                               status_text(v.status_counts)});
+    t.rows.push_back(std::move(cells));
+  }
+  return t;
+}
+
+std::string variants_legend() {
+  return "test acc: final test accuracy of the completed runs, mean ± sample std over seeds (n runs); "
+         "Δ: difference of means in percentage points; s/epoch and images/s: mean over every recorded epoch; "
+         "settings: only those that differ between variants.";
+}
+
+std::string pareto_summary(const Report& r) {
+  std::vector<std::string> by_params, by_macs;
+  for (const VariantSummary& v : r.variants) {
+    if (v.pareto_params) by_params.push_back(v.label);
+    if (v.pareto_macs) by_macs.push_back(v.label);
+  }
+  if (by_params.empty() && by_macs.empty()) return "";
+  return fmt::format("by params: {}; by MACs: {}", by_params.empty() ? "-" : join(by_params, ", "),
+                     by_macs.empty() ? "-" : join(by_macs, ", "));
+}
+
+ReportTable unfinished_runs_table(const Report& r) {
+  ReportTable t;
+  for (const auto& [title, numeric] : std::vector<std::pair<std::string, bool>>{
+           {"run", true}, {"variant", false}, {"seed", true}, {"status", false}, {"epochs", true}, {"error", false}})
+    add_column(t, title, numeric);
+  for (const VariantSummary& v : r.variants)
+    for (const ReportRun& run : v.runs) {
+      const RunRecord& rec = run.record;
+      if (rec.status == "completed") continue;
+      t.rows.push_back({std::to_string(rec.id), v.label, std::to_string(rec.seed), rec.status,
+                        fmt::format("{}/{}", rec.epochs_done, rec.epochs_planned), rec.error.empty() ? "-" : rec.error});
+    }
+  return t;
+}
+
+ReportTable layer_table(const VariantSummary& base, const VariantSummary& other) {
+  ReportTable t;
+  add_column(t, "layer", false);
+  add_column(t, "block", false);
+  for (const std::string& title : {"params " + base.label, "params " + other.label, std::string("ratio"),
+                                   "MACs " + base.label, "MACs " + other.label, std::string("ratio")})
+    add_column(t, title, true);
+  for (const LayerCostRow& l : compare_layers(base.layers, other.layers))
+    t.rows.push_back({l.name, block_change(l), count_text(l.base_params), count_text(l.other_params),
+                      ratio_text(cost_ratio(l.base_params, l.other_params)), count_text(l.base_macs),
+                      count_text(l.other_macs), ratio_text(cost_ratio(l.base_macs, l.other_macs))});
+  return t;
+}
+
+std::string accuracy_comparison(const VariantSummary& base, const VariantSummary& other) {
+  return fmt::format("{} vs {} ({})", accuracy_text(other.test_acc), accuracy_text(base.test_acc),
+                     delta_text(other.delta_vs_baseline));
+}
+
+std::vector<std::size_t> layer_compared_variants(const Report& r) {
+  std::vector<std::size_t> out;
+  const VariantSummary& base = r.variants[r.baseline];
+  for (std::size_t i = 0; i < r.variants.size(); ++i)
+    if (i != r.baseline && !(base.layers.empty() && r.variants[i].layers.empty())) out.push_back(i);
+  return out;
+}
+
+}  // namespace incept
