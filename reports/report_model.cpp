@@ -14,15 +14,25 @@ namespace incept {
 
 namespace {
 
-// Runs of a sweep share a variant name; a run trained alone is its own variant, named after its config, so
-// repeated trainings of one config with different seeds still pool.
+// Runs of a sweep share a variant name; a run trained alone is grouped by its config's name and settings (seed
+// and other run-only keys excluded), so repeated trainings of one config with different seeds pool, while
+// same-named runs trained with different settings (a --set on the command line) stay apart.
 struct GroupKey {
   std::string sweep;
   std::string variant_or_name;
-  bool operator==(const GroupKey& o) const { return sweep == o.sweep && variant_or_name == o.variant_or_name; }
+  FlatConfig settings;  // empty for sweep runs
+  bool operator==(const GroupKey& o) const {
+    return sweep == o.sweep && variant_or_name == o.variant_or_name && settings == o.settings;
+  }
 };
 
-GroupKey key_of(const RunRecord& r) { return {r.sweep, r.variant.empty() ? r.name : r.variant}; }
+GroupKey key_of(const RunRecord& r) {
+  if (!r.variant.empty()) return {r.sweep, r.variant, {}};
+  FlatConfig settings = flatten_config(r.config_toml, fmt::format("run {}", r.id));
+  for (auto it = settings.begin(); it != settings.end();)
+    it = is_ignored_setting(it->first) ? settings.erase(it) : std::next(it);
+  return {r.sweep, r.name, std::move(settings)};
+}
 
 std::vector<VariantSummary> group_runs(std::vector<ReportRun> runs) {
   std::sort(runs.begin(), runs.end(),

@@ -124,7 +124,9 @@ TEST_CASE("the ready-made sweeps load and cost what their configs cost") {
     std::vector<std::int64_t> params;
   };
   std::vector<Expected> expected = {
-      {"configs/sweeps/naive_vs_reduced.toml", 6, {"reduced", "naive"}, {37'922, 111'250}},
+      {"configs/sweeps/naive_vs_reduced.toml", 12,
+       {"reduced,init=normal", "reduced,init=xavier", "naive,init=normal", "naive,init=xavier"},
+       {37'922, 37'922, 111'250, 111'250}},
       {"configs/sweeps/reduction_ratio.toml", 9, {"ratio=0.5", "ratio=0.25", "ratio=0.125"}, {37'922, 0, 0}},
       {"configs/sweeps/batch_norm.toml", 6, {"bn=false", "bn=true"}, {37'922, 0}},
       {"configs/sweeps/v1_vs_v3_fashion.toml", 6, {"v1", "v3_a"}, {39'994, 38'650}},
@@ -147,7 +149,7 @@ TEST_CASE("the ready-made sweeps load and cost what their configs cost") {
   Sweep nvr = load_sweep(incept::testing::source_path("configs/sweeps/naive_vs_reduced.toml"));
   std::vector<ResolvedVariant> r = resolve_variants(nvr, nvr.variants);
   ExperimentConfig naive = load_experiment(incept::testing::source_path("configs/mnist/naive.toml"));
-  CHECK(r[3].macs == naive.model.cost().macs);
+  CHECK(r[6].macs == naive.model.cost().macs);
   // Smaller reductions shrink the reduced block.
   Sweep ratio = load_sweep(incept::testing::source_path("configs/sweeps/reduction_ratio.toml"));
   std::vector<ResolvedVariant> rr = resolve_variants(ratio, ratio.variants);
