@@ -7,7 +7,7 @@
 #      N(0, 0.1) and a comparison needs it trained.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh || exit 1
+INCEPT_BUILD_TARGET=incept bash scripts/build.sh || exit 1
 ./build/incept data fetch mnist || exit 1
 echo
 ./build/incept compare configs/mnist/naive.toml configs/mnist/reduced.toml --depth 1 || exit 1
