@@ -145,6 +145,7 @@ void write_run_fields(JsonWriter& w, const RunRecord& r) {
   w.key("started_at").value(r.started_at).key("finished_at").value(r.finished_at);
   w.key("heartbeat_at").value(r.heartbeat_at);
   w.key("error").value(r.error).key("checkpoint_path").value(r.checkpoint_path);
+  w.key("pid").value(r.pid).key("host").value(r.host);
 }
 
 std::string runs_json(const std::vector<RunRecord>& runs) {
@@ -225,6 +226,7 @@ std::string run_fields_text(const RunRecord& r) {
   field("started", r.started_at);
   field("finished", or_dash(r.finished_at));
   field("heartbeat", r.heartbeat_at);
+  field("process", r.pid > 0 ? fmt::format("{} on {}", r.pid, or_dash(r.host)) : "-");
   field("device", or_dash(r.device));
   field("torch", or_dash(r.torch_version));
   field("checkpoint", or_dash(r.checkpoint_path));

@@ -35,8 +35,10 @@ DataConfig read_data(const toml::table* t, const SourcePos& file, Diagnostics& d
   d.synthetic_train = r.integer("synthetic_train", d.synthetic_train, 1, 10'000'000);
   d.synthetic_test = r.integer("synthetic_test", d.synthetic_test, 1, 10'000'000);
   d.synthetic_classes = r.integer("synthetic_classes", d.synthetic_classes, 2, 100'000);
-  d.synthetic_shape = r.integers("synthetic_shape", d.synthetic_shape, 1);
-  if (d.synthetic_shape.size() != 3) diags.error(r.pos("synthetic_shape"), "data.synthetic_shape must be [C, H, W]");
+  const std::size_t errors_before_shape = diags.items().size();
+  d.synthetic_shape = r.integers("synthetic_shape", d.synthetic_shape, 1, kMaxInputDim);
+  if (diags.items().size() == errors_before_shape && d.synthetic_shape.size() != 3)
+    diags.error(r.pos("synthetic_shape"), "data.synthetic_shape must be [C, H, W]");
   d.synthetic_seed = static_cast<std::uint64_t>(r.integer("synthetic_seed", 0, 0));
   r.finish();
   return d;

@@ -16,6 +16,42 @@ std::int64_t window_output(std::int64_t in, std::int64_t kernel, std::int64_t st
 
 namespace {
 
+[[noreturn]] void too_large(const std::string& where, const std::string& what) {
+  throw ShapeError(where, fmt::format("{} is too large (more than 2^53 = {}); the sizes are absurd", what,
+                                      kMaxCount));
+}
+
+}  // namespace
+
+std::int64_t checked_add(std::int64_t a, std::int64_t b, const std::string& where, const std::string& what) {
+  std::int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r) || r > kMaxCount) too_large(where, what);
+  return r;
+}
+
+std::int64_t checked_mul(std::int64_t a, std::int64_t b, const std::string& where, const std::string& what) {
+  std::int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r) || r > kMaxCount) too_large(where, what);
+  return r;
+}
+
+namespace {
+
+// Elements of `s`, checked: every shape analyze() produces passes through here, so numel() of any shape in a
+// report is safe to use afterwards.
+std::int64_t checked_numel(const Shape& s, const std::string& where) {
+  std::int64_t n = 1;
+  for (std::int64_t d : s.dims) n = checked_mul(n, d, where, fmt::format("the output {}", s.str()));
+  return n;
+}
+
+Cost& add_cost(Cost& total, const Cost& c, const std::string& where) {
+  total.params = checked_add(total.params, c.params, where, "the parameter count");
+  total.macs = checked_add(total.macs, c.macs, where, "the MAC count");
+  total.other_ops = checked_add(total.other_ops, c.other_ops, where, "the count of other ops");
+  return total;
+}
+
 std::string join_path(const std::string& parent, const std::string& child) {
   if (parent.empty()) return child;
   if (child.empty()) return parent;
@@ -57,11 +93,16 @@ NodeReport analyze_conv(const Node& n, const Shape& in, const std::string& path)
   Shape out = Shape::chw(c.out, window_output(in.height(), c.kernel.h, c.stride.h, c.padding.h, false),
                          window_output(in.width(), c.kernel.w, c.stride.w, c.padding.w, false));
   NodeReport r{n.name, describe(n), in, out, {}, 0, {}};
-  std::int64_t per_out = (in.channels() / c.groups) * c.kernel.h * c.kernel.w;
-  r.cost.params = c.out * per_out + (c.bias ? c.out : 0) + (c.bn ? 2 * c.out : 0);
-  r.cost.macs = out.numel() * per_out;
-  r.cost.other_ops = (c.bias ? out.numel() : 0) + (c.bn ? 2 * out.numel() : 0) + (c.relu ? out.numel() : 0);
-  r.activation_elems = out.numel() * (1 + (c.bn ? 1 : 0) + (c.relu ? 1 : 0));
+  const std::int64_t elems = checked_numel(out, path);
+  const std::int64_t per_out = checked_mul(checked_mul(in.channels() / c.groups, c.kernel.h, path, "the kernel size"),
+                                           c.kernel.w, path, "the kernel size");
+  const std::int64_t extra_params = (c.bias ? c.out : 0) + (c.bn ? 2 * c.out : 0);  // c.out <= 1e9
+  r.cost.params = checked_add(checked_mul(c.out, per_out, path, "the parameter count"), extra_params, path,
+                              "the parameter count");
+  r.cost.macs = checked_mul(elems, per_out, path, "the MAC count");
+  const std::int64_t per_elem = (c.bias ? 1 : 0) + (c.bn ? 2 : 0) + (c.relu ? 1 : 0);
+  r.cost.other_ops = checked_mul(elems, per_elem, path, "the count of other ops");
+  r.activation_elems = checked_mul(elems, 1 + (c.bn ? 1 : 0) + (c.relu ? 1 : 0), path, "the activation size");
   return r;
 }
 
@@ -76,15 +117,17 @@ NodeReport analyze_at(const Node& n, const Shape& in, const std::string& path) {
       named.name = path;
       Shape out = window_shape(named, in, in.channels(), p.kernel, p.stride, p.padding, p.ceil_mode,
                                op_name(n.kind));
-      NodeReport r{n.name, describe(n), in, out, {}, out.numel(), {}};
-      r.cost.other_ops = out.numel() * p.kernel.h * p.kernel.w;
+      const std::int64_t elems = checked_numel(out, path);
+      NodeReport r{n.name, describe(n), in, out, {}, elems, {}};
+      r.cost.other_ops = checked_mul(checked_mul(elems, p.kernel.h, path, "the count of other ops"), p.kernel.w,
+                                     path, "the count of other ops");
       return r;
     }
     case OpKind::AdaptiveAvgPool: {
       if (!in.is_feature_map())
         throw ShapeError(path, fmt::format("average pooling needs a CxHxW input, got {}", in.str()));
       Shape out = Shape::chw(in.channels(), n.adaptive_out.h, n.adaptive_out.w);
-      NodeReport r{n.name, describe(n), in, out, {}, out.numel(), {}};
+      NodeReport r{n.name, describe(n), in, out, {}, checked_numel(out, path), {}};
       r.cost.other_ops = in.numel();
       return r;
     }
@@ -103,8 +146,8 @@ NodeReport analyze_at(const Node& n, const Shape& in, const std::string& path) {
       std::int64_t fan_in = in.numel();
       if (fan_in <= 0) throw ShapeError(path, "linear input is empty");
       NodeReport r{n.name, describe(n), in, Shape::flat(n.linear_out), {}, n.linear_out, {}};
-      r.cost.params = fan_in * n.linear_out + (n.linear_bias ? n.linear_out : 0);
-      r.cost.macs = fan_in * n.linear_out;
+      r.cost.macs = checked_mul(fan_in, n.linear_out, path, "the MAC count");
+      r.cost.params = checked_add(r.cost.macs, n.linear_bias ? n.linear_out : 0, path, "the parameter count");
       r.cost.other_ops = n.linear_bias ? n.linear_out : 0;
       return r;
     }
@@ -114,8 +157,8 @@ NodeReport analyze_at(const Node& n, const Shape& in, const std::string& path) {
       for (const auto& child : n.children) {
         NodeReport c = analyze_at(child, cur, join_path(path, child.name));
         cur = c.output;
-        r.cost += c.cost;
-        r.activation_elems += c.activation_elems;
+        add_cost(r.cost, c.cost, path);
+        r.activation_elems = checked_add(r.activation_elems, c.activation_elems, path, "the activation size");
         r.children.push_back(std::move(c));
       }
       r.output = cur;
@@ -136,14 +179,14 @@ NodeReport analyze_at(const Node& n, const Shape& in, const std::string& path) {
                                          "block must keep the same height and width",
                                          c.output.str(), r.children.front().name, first.str()));
         }
-        channels += c.output.channels();
-        r.cost += c.cost;
-        r.activation_elems += c.activation_elems;
+        channels = checked_add(channels, c.output.channels(), path, "the channel count");
+        add_cost(r.cost, c.cost, path);
+        r.activation_elems = checked_add(r.activation_elems, c.activation_elems, path, "the activation size");
         r.children.push_back(std::move(c));
       }
       if (r.children.empty()) throw ShapeError(path, "a block needs at least one branch");
       r.output = Shape::chw(channels, r.children.front().output.height(), r.children.front().output.width());
-      r.activation_elems += r.output.numel();
+      r.activation_elems = checked_add(r.activation_elems, checked_numel(r.output, path), path, "the activation size");
       return r;
     }
   }
@@ -154,6 +197,7 @@ NodeReport analyze_at(const Node& n, const Shape& in, const std::string& path) {
 
 NodeReport analyze(const Node& node, const Shape& input) {
   if (input.channels() <= 0) throw ShapeError("", fmt::format("input {} has no channels", input.str()));
+  checked_numel(input, "");
   return analyze_at(node, input, "");
 }
 

@@ -53,6 +53,15 @@ class ShapeError : public std::runtime_error {
   std::string where_;
 };
 
+// Every count (elements of a shape, params, MACs, other ops, activation elements) stays at or below this,
+// 2^53: exactly representable as a double (JSON, ratios) and far enough from INT64_MAX that totals, 2 x MACs
+// and byte sizes cannot overflow. Only absurd sizes exceed it; analyze() reports them as ShapeErrors.
+constexpr std::int64_t kMaxCount = std::int64_t(1) << 53;
+
+// a + b and a * b of non-negative counts, or ShapeError(where, "<what> ... is too large") beyond kMaxCount.
+std::int64_t checked_add(std::int64_t a, std::int64_t b, const std::string& where, const std::string& what);
+std::int64_t checked_mul(std::int64_t a, std::int64_t b, const std::string& where, const std::string& what);
+
 NodeReport analyze(const Node& node, const Shape& input);
 
 // Output size of a pooling/conv window along one axis, following PyTorch's rules (ceil_mode included).

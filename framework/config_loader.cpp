@@ -16,14 +16,18 @@ namespace fs = std::filesystem;
 namespace {
 
 toml::table parse_file(const std::string& path, const SourcePos& referenced_from) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::string why = fs::exists(path) ? "cannot be read" : "does not exist";
+  std::error_code ec;
+  // An ifstream opens a directory without complaint and reads nothing, which would pass for an empty config.
+  const bool directory = fs::is_directory(path, ec);
+  std::ifstream in;
+  if (!directory) in.open(path, std::ios::binary);
+  std::stringstream buffer;
+  if (in) buffer << in.rdbuf();
+  if (directory || !in || in.bad()) {
+    std::string why = directory ? "is a directory" : fs::exists(path, ec) ? "cannot be read" : "does not exist";
     if (referenced_from.path.empty()) throw ConfigError(SourcePos{path}, fmt::format("config file {}", why));
     throw ConfigError(referenced_from, fmt::format("extends '{}': file {}", path, why));
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
   try {
     return toml::parse(buffer.str(), std::string_view(path));
   } catch (const toml::parse_error& e) {

@@ -139,9 +139,10 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
   }
   const toml::table& model = *model_node->as_table();
   TableReader reader(&model, "model", file, diags);
-  std::vector<std::int64_t> input = reader.integers("input", {}, 1);
+  const std::size_t errors_before_input = diags.items().size();
+  std::vector<std::int64_t> input = reader.integers("input", {}, 1, kMaxInputDim);
   if (!reader.present("input")) diags.error(file, "model.input is required, e.g. input = [1, 28, 28] (C, H, W)");
-  else if (input.size() != 3 && input.size() != 1)
+  else if (diags.items().size() == errors_before_input && input.size() != 3 && input.size() != 1)
     diags.error(reader.pos("input"), "model.input must be [C, H, W] (or [F] for a flat input)");
   spec.input = Shape{input};
   ModelDefaults defaults;
@@ -311,15 +312,34 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
 
   if (!params_ok || !diags.empty() || spec.input.dims.empty()) return spec;
 
-  // Pass 2: shapes and costs, in order.
+  // Pass 2: shapes and costs, in order. The model's totals are checked as they grow, so every total computed
+  // from the spec later (summary, compare, the trainer) fits in 64 bits.
+  Cost total;
+  std::int64_t activations = 0;
+  auto add_to_totals = [&](const LayerSpec& l) {
+    try {
+      const Cost& c = l.report.cost;
+      total.params = checked_add(total.params, c.params, "", "the model's parameter count");
+      total.macs = checked_add(total.macs, c.macs, "", "the model's MAC count");
+      total.other_ops = checked_add(total.other_ops, c.other_ops, "", "the model's count of other ops");
+      activations = checked_add(activations, l.report.activation_elems, "", "the model's activation size");
+      return true;
+    } catch (const ShapeError& e) {
+      diags.error(l.pos, fmt::format("layer '{}': {}", l.name, e.what()));
+      return false;
+    }
+  };
   Shape cur = spec.input;
   for (std::size_t i = 0; i < spec.layers.size(); ++i) {
     if (!expand_layer(*defs[i], spec.layers[i], styles[i], cur, diags)) return spec;
+    if (!add_to_totals(spec.layers[i])) return spec;
     cur = spec.layers[i].report.output;
   }
   for (std::size_t i = 0; i < spec.aux.size(); ++i) {
     AuxSpec& a = spec.aux[i];
-    expand_layer(*aux_defs[i], a.head, aux_styles[i], spec.layers[a.at_index].report.output, diags);
+    if (expand_layer(*aux_defs[i], a.head, aux_styles[i], spec.layers[a.at_index].report.output, diags) &&
+        !add_to_totals(a.head))
+      return spec;
   }
   return spec;
 }

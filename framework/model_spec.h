@@ -12,6 +12,10 @@
 
 namespace incept {
 
+// Upper bound on each dimension of model.input (and data.synthetic_shape): far beyond any image a CNN takes,
+// low enough that an input like 1x100000x100000 is reported as a typo instead of being sized.
+constexpr std::int64_t kMaxInputDim = 65536;
+
 struct LayerSpec {
   std::string name;
   std::string block;
@@ -34,6 +38,7 @@ struct ModelSpec {
   std::vector<AuxSpec> aux;
 
   Shape output() const { return layers.empty() ? input : layers.back().report.output; }
+  // resolve_model() guarantees these totals (and cost() + aux_cost()) are at most kMaxCount.
   Cost cost() const;      // inference cost: main path only
   Cost aux_cost() const;  // aux heads
   std::int64_t activation_elems() const;

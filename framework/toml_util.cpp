@@ -147,7 +147,7 @@ std::string TableReader::choice(const std::string& key, const std::string& def,
 }
 
 std::vector<std::int64_t> TableReader::integers(const std::string& key, const std::vector<std::int64_t>& def,
-                                                std::int64_t min) {
+                                                std::int64_t min, std::int64_t max) {
   const toml::node* n = take(key);
   if (!n) return def;
   const toml::array* a = n->as_array();
@@ -159,8 +159,10 @@ std::vector<std::int64_t> TableReader::integers(const std::string& key, const st
         a = nullptr;
         break;
       }
-      if (*v < min) {
-        diags_.error(pos_of(e), fmt::format("{}: {} is out of range; it must be at least {}", qualified(key), *v, min));
+      if (*v < min || *v > max) {
+        std::string range =
+            max == INT64_MAX ? fmt::format("at least {}", min) : fmt::format("between {} and {}", min, max);
+        diags_.error(pos_of(e), fmt::format("{}: {} is out of range; it must be {}", qualified(key), *v, range));
         return def;
       }
       out.push_back(*v);

@@ -37,7 +37,7 @@ class TableReader {
   std::string text(const std::string& key, const std::string& def);
   std::string choice(const std::string& key, const std::string& def, const std::vector<std::string>& choices);
   std::vector<std::int64_t> integers(const std::string& key, const std::vector<std::int64_t>& def,
-                                     std::int64_t min = INT64_MIN);
+                                     std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX);
   // Marks a key as known without reading it (nested tables handled elsewhere).
   const toml::node* take(const std::string& key);
   bool present(const std::string& key) const;

@@ -2,9 +2,18 @@
 
 #include <fmt/format.h>
 
+#include "framework/memory_limit.h"
+
 namespace incept {
 
 namespace {
+
+// Refuses, before allocating anything, a model whose float32 weights alone exceed this machine's memory.
+void check_weights_fit_in_memory(const ModelSpec& spec) {
+  const double params = static_cast<double>(spec.cost().params) + static_cast<double>(spec.aux_cost().params);
+  check_fits_in_memory(params * sizeof(float), fmt::format("the model's float32 weights ({:.0f} parameters)", params),
+                       "reduce its sizes");
+}
 
 struct ConvUnitImpl : OpModule {
   ConvUnitImpl(const ConvAttrs& a, std::int64_t in_channels) : relu(a.relu) {
@@ -121,6 +130,7 @@ std::shared_ptr<OpModule> build_module(const Node& n, const NodeReport& r) {
 }
 
 NetworkImpl::NetworkImpl(const ModelSpec& spec) {
+  check_weights_fit_in_memory(spec);
   for (const auto& layer : spec.layers) layers_.push_back(register_module(layer.name, build_module(layer.ir, layer.report)));
   for (const auto& a : spec.aux)
     aux_.push_back({register_module(a.head.name, build_module(a.head.ir, a.head.report)), a.at_index, a.weight});

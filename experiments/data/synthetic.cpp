@@ -17,6 +17,7 @@
 #include "experiments/data/dataset_sources.h"
 #include "experiments/data/stable_rng.h"
 #include "framework/diagnostics.h"
+#include "framework/memory_limit.h"
 
 namespace incept {
 namespace {
@@ -99,6 +100,16 @@ void check_settings(const DataConfig& cfg) {
   if (cfg.synthetic_train <= 0 || cfg.synthetic_test <= 0)
     throw UserError(fmt::format("data.synthetic_train and data.synthetic_test must be positive, got {} and {}",
                                 cfg.synthetic_train, cfg.synthetic_test));
+  // Refuse before allocating: a dataset larger than memory would fail deep in LibTorch or, with overcommit,
+  // get the process killed half-way through generating it.
+  const double images = static_cast<double>(apply_limit(cfg.synthetic_train, cfg.train_limit)) +
+                        static_cast<double>(apply_limit(cfg.synthetic_test, cfg.test_limit));
+  const double bytes = images * static_cast<double>(s[0]) * static_cast<double>(s[1]) * static_cast<double>(s[2]) *
+                       sizeof(float);
+  check_fits_in_memory(bytes,
+                       fmt::format("data: the synthetic dataset ({:.0f} images of {}x{}x{} as float32)", images, s[0],
+                                   s[1], s[2]),
+                       "reduce data.synthetic_shape or data.synthetic_train/synthetic_test");
 }
 
 }  // namespace

@@ -1,8 +1,14 @@
 #include "experiments/store/run_store.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cmath>
 #include <ctime>
+#include <fstream>
 #include <iterator>
 #include <stdexcept>
 
@@ -36,7 +42,7 @@ std::string utc_timestamp(std::time_t t) {
 constexpr const char* kRunColumns =
     "id, name, status, config_toml, config_hash, device, torch_version, sweep, variant, seed, params, macs, "
     "final_test_acc, best_test_acc, train_seconds, started_at, finished_at, heartbeat_at, error, "
-    "checkpoint_path, epochs_planned, (SELECT count(*) FROM epochs e WHERE e.run_id = runs.id)";
+    "checkpoint_path, epochs_planned, (SELECT count(*) FROM epochs e WHERE e.run_id = runs.id), pid, host";
 
 RunRecord read_run(const Statement& st) {
   RunRecord r;
@@ -62,6 +68,8 @@ RunRecord read_run(const Statement& st) {
   r.checkpoint_path = st.text(19);
   r.epochs_planned = st.int64(20);
   r.epochs_done = st.int64(21);
+  r.pid = st.int64(22);
+  r.host = st.text(23);
   return r;
 }
 
@@ -80,14 +88,15 @@ std::int64_t insert_run(Connection& db, const RunRecord& r, const std::string& w
   Statement st(db,
                "INSERT INTO runs (name, status, config_toml, config_hash, device, torch_version, sweep, variant, "
                "seed, params, macs, final_test_acc, best_test_acc, train_seconds, started_at, finished_at, "
-               "heartbeat_at, error, checkpoint_path, epochs_planned) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+               "heartbeat_at, error, checkpoint_path, epochs_planned, pid, host) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+               "?21, ?22)",
                what);
   st.bind(1, r.name).bind(2, r.status).bind(3, r.config_toml).bind(4, r.config_hash).bind(5, r.device);
   st.bind(6, r.torch_version).bind(7, r.sweep).bind(8, r.variant).bind(9, r.seed).bind(10, r.params);
   st.bind(11, r.macs).bind(12, r.final_test_acc).bind(13, r.best_test_acc).bind(14, r.train_seconds);
   st.bind(15, r.started_at).bind(16, r.finished_at).bind(17, r.heartbeat_at).bind(18, r.error);
-  st.bind(19, r.checkpoint_path).bind(20, r.epochs_planned);
+  st.bind(19, r.checkpoint_path).bind(20, r.epochs_planned).bind(21, r.pid).bind(22, r.host);
   st.run();
   return db.last_insert_id();
 }
@@ -114,6 +123,18 @@ bool has_run(Connection& db, const std::string& config_hash, const std::string& 
                "look for an existing copy of a run");
   st.bind(1, config_hash).bind(2, started_at);
   return st.step();
+}
+
+// Whether process `pid` of this host still exists. EPERM means it exists but belongs to another user.
+// A killed process its parent has not reaped yet keeps its pid as a zombie, but it has stopped for good.
+bool process_exists(std::int64_t pid) {
+  if (pid <= 0 || pid > INT_MAX) return true;  // not a pid this code recorded: cannot tell, assume alive
+  if (::kill(static_cast<pid_t>(pid), 0) != 0) return errno == EPERM;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const std::size_t name_end = line.rfind(')');  // "pid (comm) state ...": comm may contain anything
+  return !(name_end != std::string::npos && name_end + 2 < line.size() && line[name_end + 2] == 'Z');
 }
 
 // ---- epochs and layers ----------------------------------------------------------------------------------
@@ -174,6 +195,14 @@ bool is_valid_run_status(const std::string& status) {
 }
 
 std::string utc_timestamp_now() { return utc_timestamp(std::time(nullptr)); }
+
+std::int64_t this_process_id() { return static_cast<std::int64_t>(::getpid()); }
+
+std::string this_host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
 
 // ---- lifetime -------------------------------------------------------------------------------------------
 
@@ -271,8 +300,11 @@ void RunStore::finish_run(std::int64_t run_id, const std::string& status, double
 
 void RunStore::reopen_run(std::int64_t run_id) {
   update_run(*db_, run_id,
-             "UPDATE runs SET status = 'running', heartbeat_at = ?2, finished_at = '', error = '' WHERE id = ?1",
-             fmt::format("reopen run {}", run_id), [](Statement& st) { st.bind(2, utc_timestamp_now()); });
+             "UPDATE runs SET status = 'running', heartbeat_at = ?2, finished_at = '', error = '', pid = ?3, "
+             "host = ?4 WHERE id = ?1",
+             fmt::format("reopen run {}", run_id), [](Statement& st) {
+               st.bind(2, utc_timestamp_now()).bind(3, this_process_id()).bind(4, this_host_name());
+             });
 }
 
 void RunStore::delete_epochs_from(std::int64_t run_id, int epoch) {
@@ -297,16 +329,37 @@ void RunStore::delete_epochs_from(std::int64_t run_id, int epoch) {
 int RunStore::mark_stale_runs(double heartbeat_timeout_seconds) {
   // Timestamps are fixed-width UTC, so string order is time order.
   const std::string cutoff = utc_timestamp(std::time(nullptr) - std::llround(heartbeat_timeout_seconds));
-  const std::string what = "mark runs without a heartbeat as interrupted";
+  const std::string what = "mark runs whose process is gone as interrupted";
+  const std::string host = this_host_name();
   WriteTransaction tx(*db_, what);
+  int count = 0;
+  // Runs of this host whose process no longer exists: known dead now, whatever their heartbeat says.
+  std::vector<std::int64_t> dead;
+  if (!host.empty()) {
+    Statement st(*db_, "SELECT id, pid FROM runs WHERE status = 'running' AND pid > 0 AND host = ?1", what);
+    st.bind(1, host);
+    while (st.step())
+      if (!process_exists(st.int64(1))) dead.push_back(st.int64(0));
+  }
   // The last heartbeat is the best estimate of when the process died.
+  Statement by_pid(*db_,
+                   "UPDATE runs SET status = 'interrupted', finished_at = heartbeat_at, error = 'process ' || pid || "
+                   "' on ' || host || ' ended without finishing the run (last heartbeat ' || heartbeat_at || ')' "
+                   "WHERE id = ?1 AND status = 'running'",
+                   what);
+  for (std::int64_t id : dead) {
+    by_pid.reset();
+    by_pid.bind(1, id);
+    by_pid.run();
+    count += db_->changes();
+  }
   Statement st(*db_,
                "UPDATE runs SET status = 'interrupted', error = 'no heartbeat since ' || heartbeat_at, "
                "finished_at = heartbeat_at WHERE status = 'running' AND heartbeat_at < ?1",
                what);
   st.bind(1, cutoff);
   st.run();
-  const int count = db_->changes();
+  count += db_->changes();
   tx.commit();
   return count;
 }

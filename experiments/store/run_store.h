@@ -40,6 +40,12 @@ struct RunRecord {
   std::string checkpoint_path;
   std::int64_t epochs_planned = 0;
   std::int64_t epochs_done = 0;  // read-only: number of epoch rows (filled by queries, ignored on insert)
+  // The process that runs (or last ran) the run: its id and the host it runs on, so a 'running' run whose
+  // process has died on this host is marked interrupted at once. 0 / "" = unknown (then only the heartbeat
+  // timeout applies). The trainer fills them with this_process_id() and this_host_name(). Hosts are told apart
+  // by name only: machines (or containers with their own pid namespace) sharing one log need distinct names.
+  std::int64_t pid = 0;
+  std::string host;
 };
 
 // Metrics a training step could not compute (a diverged loss) are NaN; they read back as NaN.
@@ -76,6 +82,10 @@ bool is_valid_run_status(const std::string& status);
 // Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (the format of every timestamp in the log).
 std::string utc_timestamp_now();
 
+// What RunRecord::pid and RunRecord::host hold for the calling process.
+std::int64_t this_process_id();
+std::string this_host_name();
+
 class RunStore {
  public:
   // Read-write; creates the file (never a missing directory) and upgrades its schema.
@@ -106,12 +116,15 @@ class RunStore {
   // Sets status (any valid status but "running"), train_seconds, error and finished_at = now.
   void finish_run(std::int64_t run_id, const std::string& status, double train_seconds,
                   const std::string& error = "");
-  // For resume: status back to 'running', fresh heartbeat, finished_at and error cleared.
+  // For resume: status back to 'running', fresh heartbeat, finished_at and error cleared; the calling
+  // process (this_process_id() on this_host_name()) becomes the run's process.
   void reopen_run(std::int64_t run_id);
   // Drops epochs >= `epoch` (resuming from an earlier checkpoint) and recomputes final/best test accuracy.
   void delete_epochs_from(std::int64_t run_id, int epoch);
-  // 'running' runs whose heartbeat is older than the timeout become 'interrupted' with
-  // error "no heartbeat since <heartbeat_at>"; returns how many.
+  // 'running' runs whose process is gone become 'interrupted' (finished_at = their last heartbeat);
+  // returns how many. A run recorded with a pid on this host is gone as soon as that process no longer
+  // exists (error "process <pid> on <host> ended without finishing the run (last heartbeat <heartbeat_at>)");
+  // any other run once its heartbeat is older than the timeout (error "no heartbeat since <heartbeat_at>").
   int mark_stale_runs(double heartbeat_timeout_seconds);
 
   std::vector<RunRecord> list_runs(const std::string& sweep = "") const;  // ordered by id; "" = all

@@ -71,6 +71,12 @@ CREATE TABLE layers (
   PRIMARY KEY (run_id, idx)
 ) WITHOUT ROWID;
 )sql"},
+    // v2: which process runs a 'running' run, so a run whose process died on this host is recognised at once
+    // instead of after the heartbeat timeout. 0 and '' mean unknown (runs recorded before v2).
+    {2, R"sql(
+ALTER TABLE runs ADD COLUMN pid  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN host TEXT    NOT NULL DEFAULT '';
+)sql"},
 };
 
 int user_version(sqlite::Connection& db) {

@@ -1,7 +1,13 @@
 #include "experiments/train/checkpoint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
@@ -22,6 +28,26 @@ void set_cpu_rng_state(const torch::Tensor& state) {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
+}
+
+// Writes `bytes` to `path` and flushes them to disk; throws UserError with the system's reason (e.g. "No space
+// left on device"). LibTorch is not allowed to write the file itself: when its writer hits a full disk, it throws
+// from a destructor and the process aborts with a stack trace.
+void write_file_synced(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw UserError(fmt::format("cannot write checkpoint {}: {}", path, std::strerror(errno)));
+  const auto fail = [&](int err) {
+    ::close(fd);
+    return UserError(fmt::format("cannot write checkpoint {}: {}", path, std::strerror(err)));
+  };
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail(errno);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) throw fail(errno);  // before the rename: a renamed checkpoint must be complete
+  if (::close(fd) != 0) throw UserError(fmt::format("cannot write checkpoint {}: {}", path, std::strerror(errno)));
 }
 
 torch::Tensor scalar(double v) { return torch::tensor(v, torch::kFloat64); }
@@ -52,10 +78,15 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
     archive.write("epoch_seconds", scalar(p.epoch_seconds));
     archive.write("train_seconds", scalar(p.train_seconds));
     archive.write("cpu_rng_state", cpu_rng_state());
-    archive.save_to(tmp);
+    std::ostringstream serialized;  // in memory first, see write_file_synced
+    archive.save_to(serialized);
+    write_file_synced(tmp, serialized.str());
   } catch (const c10::Error& e) {
     std::remove(tmp.c_str());
     throw UserError(fmt::format("cannot write checkpoint {}: {}", tmp, e.what_without_backtrace()));
+  } catch (const UserError&) {
+    std::remove(tmp.c_str());
+    throw;
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());

@@ -56,7 +56,8 @@ std::string checkpoint_path_for(const TrainConfig& c, const std::string& db_path
   namespace fs = std::filesystem;
   fs::path dir(c.checkpoint_dir);
   if (dir.is_relative()) dir = fs::absolute(db_path).parent_path() / dir;
-  return (dir / fmt::format("run-{}.pt", run_id)).string();
+  // Named after the database too: run ids are per database, and several logs (sweep shards) may share a directory.
+  return (dir / fmt::format("{}-run-{}.pt", fs::path(db_path).stem().string(), run_id)).string();
 }
 
 void check_data_fits_model(const Dataset& data, const ExperimentConfig& cfg) {
@@ -134,6 +135,8 @@ class Run {
     r.params = cfg_.model.cost().params + cfg_.model.aux_cost().params;
     r.macs = cfg_.model.cost().macs;
     r.epochs_planned = tc_.epochs;
+    r.pid = this_process_id();
+    r.host = this_host_name();
     run_id_ = store_.begin_run(r);
     store_.add_layers(run_id_, layer_records(cfg_.model));
     checkpoint_ = checkpoint_path_for(tc_, opts_.db_path, run_id_);
@@ -155,6 +158,10 @@ class Run {
     out.run_id = run_id_;
     try {
       out.status = loop(out);
+    } catch (const c10::Error& e) {
+      // LibTorch's what() carries a C++ backtrace, which belongs neither in the log nor on the terminal.
+      out.status = "failed";
+      out.error = e.what_without_backtrace();
     } catch (const std::exception& e) {
       out.status = "failed";
       out.error = e.what();

@@ -24,7 +24,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;  // bump together with the migrations list
+constexpr int kSchemaVersion = 2;  // bump together with the migrations list
 
 bool is_utc_timestamp(const std::string& s) {
   return std::regex_match(s, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"));
