@@ -1,5 +1,12 @@
 #include "framework/torch_model.h"
 
+#include <dlfcn.h>
+
+#include <atomic>
+#include <exception>
+#include <future>
+
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include "framework/memory_limit.h"
@@ -14,6 +21,40 @@ void check_weights_fit_in_memory(const ModelSpec& spec) {
   check_fits_in_memory(params * sizeof(float), fmt::format("the model's float32 weights ({:.0f} parameters)", params),
                        "reduce its sizes");
 }
+
+// OpenMP's per-thread team size, reached through the libgomp that LibTorch has loaded (incept does not link
+// OpenMP itself). LibTorch's intra-op parallelism and oneDNN both size their teams from it.
+struct OmpThreads {
+  using Get = int (*)();
+  using Set = void (*)(int);
+  Get get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  Set set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  static const OmpThreads& instance() {
+    static const OmpThreads omp;
+    return omp;
+  }
+};
+
+// Sets the calling thread's team size for its lifetime and restores it after.
+class OneThreadScope {
+ public:
+  OneThreadScope() {
+    at::internal::lazy_init_num_threads();  // first: it would reset the team size on first use
+    const auto& omp = OmpThreads::instance();
+    if (omp.get && omp.set) {
+      saved_ = omp.get();
+      omp.set(1);
+    }
+  }
+  ~OneThreadScope() {
+    if (saved_ > 0) OmpThreads::instance().set(saved_);
+  }
+  OneThreadScope(const OneThreadScope&) = delete;
+  OneThreadScope& operator=(const OneThreadScope&) = delete;
+
+ private:
+  int saved_ = 0;
+};
 
 struct ConvUnitImpl : OpModule {
   ConvUnitImpl(const ConvAttrs& a, std::int64_t in_channels) : relu(a.relu) {
@@ -103,12 +144,47 @@ struct ConcatImpl : OpModule {
       branches.push_back(register_module(n.children[i].name, build_module(n.children[i], r.children[i])));
   }
   torch::Tensor forward(const torch::Tensor& x) override {
+    if (parallel && branches.size() > 1) return torch::cat(forward_parallel(x), 1);
     std::vector<torch::Tensor> outs;
     outs.reserve(branches.size());
     for (auto& b : branches) outs.push_back(b->forward(x));
     return torch::cat(outs, 1);
   }
+
+  // The calling thread and the inter-op pool's threads (at::launch, which carries grad mode and the other
+  // thread-local state over) take branches from a shared counter, each with one intra-op thread, so no core
+  // runs two OpenMP teams. Results land in branch order, so the concatenation is the sequential one.
+  std::vector<torch::Tensor> forward_parallel(const torch::Tensor& x) {
+    const std::size_t n = branches.size();
+    std::vector<torch::Tensor> outs(n);
+    std::vector<std::exception_ptr> errors(n);
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      OneThreadScope one_thread;
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+        try {
+          outs[i] = branches[i]->forward(x);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      }
+    };
+    const int helpers = std::min<int>(static_cast<int>(n) - 1, std::max(1, at::get_num_threads() - 1));
+    std::vector<std::promise<void>> done(static_cast<std::size_t>(helpers));
+    for (auto& d : done)
+      at::launch([&work, &d] {
+        work();
+        d.set_value();
+      });
+    work();
+    for (auto& d : done) d.get_future().wait();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+    return outs;
+  }
+
   std::vector<std::shared_ptr<OpModule>> branches;
+  bool parallel = false;
 };
 
 }  // namespace
@@ -156,6 +232,11 @@ ForwardResult NetworkImpl::forward_train(const torch::Tensor& x) {
   }
   out.logits = y;
   return out;
+}
+
+void NetworkImpl::set_parallel_branches(bool on) {
+  for (const auto& m : modules(/*include_self=*/false))
+    if (auto* c = dynamic_cast<ConcatImpl*>(m.get())) c->parallel = on;
 }
 
 std::int64_t count_parameters(const torch::nn::Module& module) {

@@ -28,6 +28,10 @@ class NetworkImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // Main path plus, in training mode, the aux heads' outputs.
   ForwardResult forward_train(const torch::Tensor& x);
+  // Runs the branches of every Inception block (every concatenation) concurrently on the CPU: each branch on
+  // one core with single-threaded kernels, instead of one branch after another with every core on each kernel.
+  // Only the forward pass is concurrent: LibTorch's autograd runs a CPU backward pass on one thread.
+  void set_parallel_branches(bool on);
 
  private:
   struct Aux {

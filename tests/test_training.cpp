@@ -12,6 +12,7 @@
 #include "experiments/experiment_config.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/optimization.h"
+#include "experiments/train/running_metrics.h"
 #include "experiments/train/trainer.h"
 #include "framework/torch_model.h"
 #include "tests/support/temp_files.h"
@@ -264,4 +265,101 @@ TEST_CASE("Ctrl-C checkpoints the run as interrupted and resume reaches the unin
     CHECK(ea[i].test_acc == eb[i].test_acc);
   }
   CHECK(b.get_run(1)->status == "completed");
+}
+
+TEST_CASE("performance switches train the same network to the same result", "[training][performance]") {
+  TempDir tmp;
+  TrainOutcome plain = train(tmp, "plain.db");
+  RunStore sp = RunStore::open((tmp.path() / "plain.db").string());
+  const auto reference = sp.epochs(plain.run_id);
+  REQUIRE(reference.size() == 2);
+  // Different kernels (NHWC, one-thread branches running side by side) sum in a different order: equal up to
+  // float rounding, which two epochs of SGD with momentum amplify to a few tenths of a percent.
+  for (const std::vector<std::string>& sets :
+       {std::vector<std::string>{"train.channels_last=true"},
+        std::vector<std::string>{"train.parallel_branches=true", "train.threads=2"},
+        std::vector<std::string>{"train.amp=true"}}) {
+    INFO("switch " << sets.front());
+    TrainOutcome out = train(tmp, "switch.db", sets);
+    REQUIRE(out.status == "completed");
+    RunStore s = RunStore::open((tmp.path() / "switch.db").string());
+    const auto epochs = s.epochs(out.run_id);
+    REQUIRE(epochs.size() == reference.size());
+    for (std::size_t i = 0; i < epochs.size(); ++i) {
+      CHECK(epochs[i].train_loss == Approx(reference[i].train_loss).epsilon(1e-2));
+      CHECK(epochs[i].test_loss == Approx(reference[i].test_loss).epsilon(1e-2));
+    }
+  }
+}
+
+TEST_CASE("channels-last and parallel branches compute the same outputs and gradients", "[training][performance]") {
+  TempDir tmp;
+  const ExperimentConfig cfg = load_experiment(tmp.write("tiny.toml", kTiny));
+  torch::manual_seed(3);
+  const torch::Tensor x = torch::randn({16, 1, 12, 12});
+  auto run = [&](const std::vector<std::string>& sets) {
+    const ExperimentConfig c = load_experiment(tmp.write("tiny.toml", kTiny), sets);
+    torch::manual_seed(1);
+    Network net(c.model);
+    apply_performance_switches(net, c.train);
+    torch::Tensor out = net->forward(network_input(x, c.train));
+    out.pow(2).sum().backward();
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : net->parameters()) grads.push_back(p.grad().contiguous());
+    return std::make_pair(out.contiguous(), grads);
+  };
+  const auto reference = run({});
+  for (const std::vector<std::string>& sets : {std::vector<std::string>{"train.channels_last=true"},
+                                                std::vector<std::string>{"train.parallel_branches=true"}}) {
+    INFO("switch " << sets.front());
+    const auto got = run(sets);
+    CHECK(torch::allclose(got.first, reference.first, 1e-5, 1e-6));
+    REQUIRE(got.second.size() == reference.second.size());
+    for (std::size_t i = 0; i < got.second.size(); ++i) {
+      INFO("parameter " << i << ": max difference " << (got.second[i] - reference.second[i]).abs().max().item<double>()
+                        << ", max magnitude " << reference.second[i].abs().max().item<double>());
+      // Batch norm's backward cancels large terms, so compare at the scale of each gradient tensor.
+      const double scale = reference.second[i].abs().max().item<double>();
+      CHECK(torch::allclose(got.second[i], reference.second[i], 1e-3, 1e-3 * scale));
+    }
+  }
+}
+
+TEST_CASE("running metrics read back in windows sum to the per-batch figures and locate a bad batch",
+          "[training][performance]") {
+  const std::vector<double> losses = {2.0, 1.5, 1.25, 1.0, 0.5};
+  const std::vector<std::int64_t> correct = {3, 5, 6, 7, 9};
+  RunningMetrics every(torch::kCPU, 1), windows(torch::kCPU, 2);
+  TrainPosition a, b;
+  for (std::size_t i = 0; i < losses.size(); ++i) {
+    const torch::Tensor loss = torch::tensor(losses[i]), n_ok = torch::tensor(correct[i]);
+    a.next_batch = b.next_batch = static_cast<std::int64_t>(i);
+    const bool last = i + 1 == losses.size();
+    every.add(loss, loss, n_ok, 10);
+    windows.add(loss, loss, n_ok, 10);
+    CHECK(every.due(last));
+    if (every.due(last)) CHECK_FALSE(every.read_into(a));
+    CHECK(windows.due(last) == (i % 2 == 1 || last));
+    if (windows.due(last)) CHECK_FALSE(windows.read_into(b));
+  }
+  CHECK(a.seen == 50);
+  CHECK(b.seen == 50);
+  CHECK(a.correct == 30);
+  CHECK(b.correct == 30);
+  CHECK(a.loss_sum == Approx(62.5));
+  CHECK(b.loss_sum == Approx(62.5));
+
+  // An inf total loss (an aux head's, say) in the second batch of a window: reported with the window's first batch.
+  RunningMetrics m(torch::kCPU, 3);
+  TrainPosition p;
+  const double totals[] = {1.0, INFINITY, 1.0};
+  for (int i = 0; i < 3; ++i) {
+    p.next_batch = 10 + i;
+    m.add(torch::tensor(1.0), torch::tensor(totals[i]), torch::tensor(std::int64_t{1}), 4);
+  }
+  REQUIRE(m.due(false));
+  auto bad = m.read_into(p);
+  REQUIRE(bad);
+  CHECK(bad->first_batch == 10);
+  CHECK(p.seen == 0);  // a window with a bad batch is not added
 }

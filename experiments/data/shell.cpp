@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "framework/diagnostics.h"
+#include "framework/remove_tree.h"
 #include "framework/text.h"
 
 namespace incept {
@@ -54,8 +55,7 @@ TempDir::TempDir(const std::string& prefix) {
 }
 
 TempDir::~TempDir() {
-  std::error_code ec;  // best effort: never throw from a destructor
-  fs::remove_all(path_, ec);
+  remove_tree(path_);  // best effort: never throws
 }
 
 }  // namespace incept

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,8 +18,10 @@
 #include "experiments/data/dataset.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/checkpoint.h"
+#include "experiments/train/mixed_precision.h"
 #include "experiments/train/optimization.h"
 #include "experiments/train/progress.h"
+#include "experiments/train/running_metrics.h"
 #include "framework/config_loader.h"
 #include "framework/torch_model.h"
 
@@ -33,24 +36,6 @@ extern "C" void on_interrupt(int) { g_interrupted.store(true); }
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-torch::Device choose_device(const std::string& wanted) {
-  bool cuda = torch::cuda::is_available();
-  if (wanted == "cuda" && !cuda)
-    throw UserError("train.device = \"cuda\" but this LibTorch build has no usable CUDA device "
-                    "(use device = \"auto\" or \"cpu\")");
-  return (wanted != "cpu" && cuda) ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-}
-
-void configure_threads(const TrainConfig& c) {
-  // Debian's LibTorch starts with one intra-op thread; use every core unless told otherwise.
-  int threads = c.threads > 0 ? static_cast<int>(c.threads) : static_cast<int>(std::thread::hardware_concurrency());
-  torch::set_num_threads(std::max(1, threads));
-  // LibTorch already parallelises over OpenMP threads; an OpenBLAS that also spawns its own threads inside each
-  // of them oversubscribes the cores (measured 5-10x slower on 2 cores). The env var is read only when the
-  // library loads, so tell a loaded OpenBLAS directly. Other BLAS libraries lack the symbol and are left alone.
-  using SetThreads = void (*)(int);
-  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
-}
 
 std::string checkpoint_path_for(const TrainConfig& c, const std::string& db_path, std::int64_t run_id) {
   namespace fs = std::filesystem;
@@ -83,28 +68,77 @@ std::vector<LayerRecord> layer_records(const ModelSpec& m) {
   return out;
 }
 
-struct EvalResult {
-  double loss = 0, acc = 0;
-};
+}  // namespace
 
-EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size) {
-  torch::NoGradGuard no_grad;
+torch::Device choose_device(const std::string& wanted) {
+  bool cuda = torch::cuda::is_available();
+  if (wanted == "cuda" && !cuda)
+    throw UserError("train.device = \"cuda\" but this LibTorch build has no usable CUDA device "
+                    "(use device = \"auto\" or \"cpu\")");
+  return (wanted != "cpu" && cuda) ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+void configure_threads(const TrainConfig& c) {
+  // Debian's LibTorch starts with one intra-op thread; use every core unless told otherwise.
+  int threads = c.threads > 0 ? static_cast<int>(c.threads) : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(std::max(1, threads));
+  // LibTorch already parallelises over OpenMP threads; an OpenBLAS that also spawns its own threads inside each
+  // of them oversubscribes the cores (measured 5-10x slower on 2 cores). The env var is read only when the
+  // library loads, so tell a loaded OpenBLAS directly. Other BLAS libraries lack the symbol and are left alone.
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  if (c.parallel_branches && threads > 1) {
+    try {
+      at::set_num_interop_threads(threads - 1);  // helpers for the calling thread; possible only once per process
+    } catch (const c10::Error&) {
+    }
+  }
+}
+
+void configure_cudnn(const TrainConfig& c) {
+  // Benchmark mode times every convolution algorithm for each new input shape and keeps the fastest, which may
+  // differ from run to run: allowed only when the config gives up bit-for-bit reproducibility.
+  at::globalContext().setDeterministicCuDNN(c.deterministic);
+  at::globalContext().setBenchmarkCuDNN(!c.deterministic);
+}
+
+void apply_performance_switches(Network& net, const TrainConfig& c) {
+  if (c.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  net->set_parallel_branches(c.parallel_branches);
+}
+
+torch::Tensor network_input(const torch::Tensor& images, const TrainConfig& c) {
+  if (c.channels_last && images.dim() == 4) return images.contiguous(torch::MemoryFormat::ChannelsLast);
+  return images;
+}
+
+EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, const TrainConfig& c) {
+  c10::InferenceMode inference;  // no autograd bookkeeping at all, unlike NoGradGuard
+  AutocastScope autocast(c.amp && split.images.is_cuda());
   net->eval();
-  double loss_sum = 0;
-  std::int64_t correct = 0, n = split.size();
+  // Summed on the split's device and read once at the end: on CUDA each read waits for the GPU.
+  const auto on_device = split.images.options();
+  torch::Tensor loss_sum = torch::zeros({}, on_device.dtype(torch::kFloat64));
+  torch::Tensor correct = torch::zeros({}, on_device.dtype(torch::kInt64));
+  const std::int64_t n = split.size();
   for (std::int64_t start = 0; start < n; start += batch_size) {
     std::int64_t end = std::min(n, start + batch_size);
     torch::Tensor x = split.images.slice(0, start, end), y = split.labels.slice(0, start, end);
-    torch::Tensor logits = net->forward(x);
+    torch::Tensor logits = net->forward(network_input(x, c));
     loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    correct += logits.argmax(1).eq(y).sum();
   }
   net->train();
-  return {loss_sum / static_cast<double>(std::max<std::int64_t>(1, n)),
-          static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(1, n))};
+  const double count = static_cast<double>(std::max<std::int64_t>(1, n));
+  return {loss_sum.item<double>() / count, static_cast<double>(correct.item<std::int64_t>()) / count};
 }
+
+namespace {
 
 // Everything one training run needs, built from a config; shared by fresh runs and resumed ones.
 class Run {
@@ -116,10 +150,19 @@ class Run {
     torch::manual_seed(tc_.seed);
     data_ = load_dataset(cfg.data, device_);
     check_data_fits_model(data_, cfg);
+    x_buf_ = torch::empty({0}, data_.train.images.options());
+    y_buf_ = torch::empty({0}, data_.train.labels.options());
     net_ = Network(cfg.model);
     initialize_weights(*net_, tc_);
     net_->to(device_);
+    apply_performance_switches(net_, tc_);
     optimizer_ = make_optimizer(tc_, net_->parameters());
+    amp_ = tc_.amp && device_.is_cuda();
+    scaler_ = GradScaler(amp_);
+    // Reading every batch costs nothing on the CPU and stops a diverging run at once; on CUDA it would stall.
+    metrics_ = RunningMetrics(device_, device_.is_cuda() ? 50 : 1);
+    if (device_.is_cuda()) configure_cudnn(tc_);
+    if (tc_.amp && !amp_) progress_.message("note: train.amp applies to CUDA only; training in float32 on the CPU");
   }
 
   std::int64_t begin() {
@@ -199,34 +242,44 @@ class Run {
                                                                     static_cast<double>(batches));
         set_learning_rate(*optimizer_, lr);
         torch::Tensor idx = order.batch_indices(indices, pos_.next_batch);
-        torch::Tensor x = train.images.index_select(0, idx), y = train.labels.index_select(0, idx);
-        optimizer_->zero_grad();
-        ForwardResult f = net_->forward_train(x);
-        auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc_.label_smoothing);
-        torch::Tensor loss = torch::nn::functional::cross_entropy(f.logits, y, ce);
-        torch::Tensor total = loss;
-        for (std::size_t i = 0; i < f.aux.size(); ++i)
-          total = total + f.aux_weights[i] * torch::nn::functional::cross_entropy(f.aux[i], y, ce);
-        double loss_value = loss.item<double>();
-        if (!std::isfinite(loss_value) || !std::isfinite(total.item<double>())) {
-          out.error = fmt::format("loss became {} at epoch {} batch {}", loss_value, epoch + 1, pos_.next_batch + 1);
-          progress_.message("diverged: " + out.error);
-          return "diverged";
+        // Gathered into buffers reused across batches rather than freshly allocated ones.
+        torch::index_select_out(x_buf_, train.images, 0, idx);
+        torch::index_select_out(y_buf_, train.labels, 0, idx);
+        const torch::Tensor& y = y_buf_;
+        for (auto& p : net_->parameters()) p.mutable_grad().reset();  // backward allocates them afresh
+        torch::Tensor loss, total;
+        {
+          AutocastScope autocast(amp_);
+          ForwardResult f = net_->forward_train(network_input(x_buf_, tc_));
+          auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc_.label_smoothing);
+          loss = torch::nn::functional::cross_entropy(f.logits, y, ce);
+          total = loss;
+          for (std::size_t i = 0; i < f.aux.size(); ++i)
+            total = total + f.aux_weights[i] * torch::nn::functional::cross_entropy(f.aux[i], y, ce);
+          metrics_.add(loss.detach(), total.detach(), f.logits.detach().argmax(1).eq(y).sum(), y.size(0));
         }
-        total.backward();
-        optimizer_->step();
-        pos_.loss_sum += loss_value * static_cast<double>(y.size(0));
-        pos_.correct += f.logits.argmax(1).eq(y).sum().item<std::int64_t>();
-        pos_.seen += y.size(0);
-        double elapsed = seconds_since(epoch_start);
-        progress_.batch(pos_.next_batch + 1, pos_.loss_sum / static_cast<double>(pos_.seen),
-                        static_cast<double>(pos_.correct) / static_cast<double>(pos_.seen),
-                        static_cast<double>(pos_.seen) / std::max(1e-9, elapsed));
+        if (metrics_.due(pos_.next_batch + 1 == batches)) {
+          if (auto bad = metrics_.read_into(pos_)) {
+            out.error = fmt::format("loss became {} at epoch {} {}", bad->loss, epoch + 1,
+                                    bad->first_batch == pos_.next_batch
+                                        ? fmt::format("batch {}", pos_.next_batch + 1)
+                                        : fmt::format("within batches {}-{}", bad->first_batch + 1,
+                                                      pos_.next_batch + 1));
+            progress_.message("diverged: " + out.error);
+            return "diverged";
+          }
+          progress_.batch(pos_.next_batch + 1, pos_.loss_sum / static_cast<double>(pos_.seen),
+                          static_cast<double>(pos_.correct) / static_cast<double>(pos_.seen),
+                          static_cast<double>(pos_.seen) / std::max(1e-9, seconds_since(epoch_start)));
+        }
+        scaler_.scale(total).backward();
+        scaler_.step(*optimizer_);
         if (seconds_since(last_heartbeat) > 10) {
           store_.heartbeat(run_id_);
           last_heartbeat = Clock::now();
         }
         if (g_interrupted.load()) {
+          (void)metrics_.read_into(pos_);  // the batches not yet read back belong in the checkpoint
           ++pos_.next_batch;
           pos_.epoch_seconds = seconds_since(epoch_start);
           save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
@@ -238,7 +291,7 @@ class Run {
         }
       }
       double train_seconds = seconds_since(epoch_start);
-      EvalResult test = evaluate(net_, data_.test, tc_.eval_batch_size);
+      EvalResult test = evaluate(net_, data_.test, tc_.eval_batch_size, tc_);
       double epoch_seconds = seconds_since(epoch_start);
       EpochRecord e;
       e.run_id = run_id_;
@@ -280,6 +333,10 @@ class Run {
   Dataset data_;
   Network net_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  torch::Tensor x_buf_, y_buf_;  // batch buffers reused across batches
+  bool amp_ = false;
+  GradScaler scaler_{false};
+  RunningMetrics metrics_;
   std::int64_t run_id_ = 0;
   std::string checkpoint_;
   TrainPosition pos_;
