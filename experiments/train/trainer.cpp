@@ -102,17 +102,29 @@ void configure_cudnn(const TrainConfig& c) {
   at::globalContext().setBenchmarkCuDNN(!c.deterministic);
 }
 
+namespace {
+
+// NHWC strides, written out even where the shape makes them ambiguous (one channel, 1x1 kernels): contiguous()
+// returns such a tensor unchanged with its NCHW strides, and a convolution whose input and weight both look NCHW
+// runs the NCHW kernels (measured: half the speed on the MNIST network). Tensor::to() restrides, as PyTorch's
+// module.to(memory_format=...) does.
+torch::Tensor to_channels_last(const torch::Tensor& t) {
+  return t.to(t.options(), /*non_blocking=*/false, /*copy=*/false, torch::MemoryFormat::ChannelsLast);
+}
+
+}  // namespace
+
 void apply_performance_switches(Network& net, const TrainConfig& c) {
   if (c.channels_last) {
     torch::NoGradGuard no_grad;
     for (auto& p : net->parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+      if (p.dim() == 4) p.set_data(to_channels_last(p.data()));
   }
   net->set_parallel_branches(c.parallel_branches);
 }
 
 torch::Tensor network_input(const torch::Tensor& images, const TrainConfig& c) {
-  if (c.channels_last && images.dim() == 4) return images.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (c.channels_last && images.dim() == 4) return to_channels_last(images);
   return images;
 }
 
@@ -364,7 +376,7 @@ TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   std::optional<RunRecord> record;
   {
     RunStore store = RunStore::open(options.db_path);
-    store.mark_stale_runs(60);
+    store.mark_stale_runs();
     record = store.get_run(run_id);
   }
   if (!record) throw UserError(fmt::format("run {} not found in {}", run_id, options.db_path));
