@@ -22,10 +22,6 @@
 namespace incept {
 namespace {
 
-// A run still marked 'running' whose process has been silent this long has died (heartbeats come at least
-// once per epoch and from a timer).
-constexpr double kStaleAfterSeconds = 120;
-
 // ---- formatting helpers ---------------------------------------------------------------------------------
 
 // A plain-text table whose columns are as wide as their widest cell.
@@ -110,7 +106,7 @@ bool writable(const std::string& path) {
 void mark_stale_runs_if_writable(const std::string& path) {
   if (!writable(path)) return;
   try {
-    RunStore::open(path).mark_stale_runs(kStaleAfterSeconds);
+    RunStore::open(path).mark_stale_runs();
   } catch (const UserError&) {
     // Any real problem with the file resurfaces when it is opened for reading.
   }

@@ -86,6 +86,10 @@ std::string utc_timestamp_now();
 std::int64_t this_process_id();
 std::string this_host_name();
 
+// A running run heartbeats at least every ten seconds and after every epoch; one silent this long, whose process
+// cannot be checked (another host, an old log), has died.
+constexpr double kHeartbeatTimeoutSeconds = 120;
+
 class RunStore {
  public:
   // Read-write; creates the file (never a missing directory) and upgrades its schema.
@@ -125,7 +129,7 @@ class RunStore {
   // returns how many. A run recorded with a pid on this host is gone as soon as that process no longer
   // exists (error "process <pid> on <host> ended without finishing the run (last heartbeat <heartbeat_at>)");
   // any other run once its heartbeat is older than the timeout (error "no heartbeat since <heartbeat_at>").
-  int mark_stale_runs(double heartbeat_timeout_seconds);
+  int mark_stale_runs(double heartbeat_timeout_seconds = kHeartbeatTimeoutSeconds);
 
   std::vector<RunRecord> list_runs(const std::string& sweep = "") const;  // ordered by id; "" = all
   std::optional<RunRecord> get_run(std::int64_t id) const;

@@ -12,9 +12,6 @@ namespace incept {
 
 namespace {
 
-// As `incept runs` decides it: heartbeats come at least every epoch and every ten seconds.
-constexpr double kStaleAfterSeconds = 120;
-
 const RunRecord* newest_with_status(const std::vector<RunRecord>& runs, const std::string& status) {
   for (auto it = runs.rbegin(); it != runs.rend(); ++it)
     if (it->status == status) return &*it;
@@ -27,7 +24,7 @@ RunHistory RunHistory::load(const std::string& db_path, bool correct_stale) {
   if (!std::filesystem::exists(db_path)) return RunHistory({});
   if (correct_stale) {
     RunStore store = RunStore::open(db_path);
-    store.mark_stale_runs(kStaleAfterSeconds);
+    store.mark_stale_runs();
     return RunHistory(store.list_runs());
   }
   return RunHistory(RunStore::open_read_only(db_path).list_runs());
