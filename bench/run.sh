@@ -27,7 +27,7 @@ OUT=$(mktemp -d /tmp/incept-bench.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 log() { echo "bench: $*" >&2; }
 
-"$PY" -c 'import torch' 2>/dev/null || { log "needs python3-torch: run bash scripts/setup.sh"; exit 1; }
+"$PY" -c 'import torch' 2>/dev/null || { log "needs python3-torch: run bash scripts/setup.sh --bench"; exit 1; }
 log "building incept and incept_bench in $BUILD"
 if [[ $DEVICE == cuda ]]; then
   # shellcheck disable=SC2086  # BENCH_CMAKE_ARGS is a list of CMake arguments

