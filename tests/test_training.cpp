@@ -16,53 +16,14 @@
 #include "experiments/train/trainer.h"
 #include "framework/torch_model.h"
 #include "tests/support/temp_files.h"
+#include "tests/support/tiny_config.h"
 
 using namespace incept;
 using incept::testing::TempDir;
 
 namespace {
 
-// A tiny BN network on tiny synthetic data: trains in well under a second per epoch.
-const char* kTiny = R"(name = "tiny"
-[data]
-dataset = "synthetic"
-synthetic_train = 512
-synthetic_test = 64
-synthetic_shape = [1, 12, 12]
-
-[model]
-input = [1, 12, 12]
-bn = true
-
-[[model.layers]]
-name = "stem"
-block = "conv"
-out = 8
-kernel = 3
-padding = 1
-
-[[model.layers]]
-name = "mix"
-block = "inception_reduced"
-out = 8
-
-[[model.layers]]
-name = "pool"
-block = "global_avgpool"
-
-[[model.layers]]
-name = "head"
-block = "linear"
-out = 10
-
-[train]
-epochs = 2
-batch_size = 32
-lr = 0.1
-momentum = 0.9
-seed = 7
-threads = 1
-)";
+const char* kTiny = incept::testing::kTinyTrainingConfig;
 
 TrainOutcome train(const TempDir& tmp, const std::string& db, std::vector<std::string> sets = {}) {
   ExperimentConfig cfg = load_experiment(tmp.write("tiny.toml", kTiny), sets);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/support/temp_files.h"
+#include "tests/support/tiny_config.h"
 
 namespace incept::reliability {
 
@@ -23,47 +24,7 @@ namespace fs = std::filesystem;
 using incept::testing::CommandResult;
 using incept::testing::TempDir;
 
-// A BN network on synthetic 12x12 images: about 0.2 s per epoch of 512 images on one thread.
-inline const char* kTinyConfig = R"(name = "tiny"
-[data]
-dataset = "synthetic"
-synthetic_train = 512
-synthetic_test = 64
-synthetic_shape = [1, 12, 12]
-
-[model]
-input = [1, 12, 12]
-bn = true
-
-[[model.layers]]
-name = "stem"
-block = "conv"
-out = 8
-kernel = 3
-padding = 1
-
-[[model.layers]]
-name = "mix"
-block = "inception_reduced"
-out = 8
-
-[[model.layers]]
-name = "pool"
-block = "global_avgpool"
-
-[[model.layers]]
-name = "head"
-block = "linear"
-out = 10
-
-[train]
-epochs = 2
-batch_size = 32
-lr = 0.1
-momentum = 0.9
-seed = 7
-threads = 1
-)";
+inline const char* kTinyConfig = incept::testing::kTinyTrainingConfig;
 
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
