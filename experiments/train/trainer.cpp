@@ -120,7 +120,10 @@ void apply_performance_switches(Network& net, const TrainConfig& c) {
     for (auto& p : net->parameters())
       if (p.dim() == 4) p.set_data(to_channels_last(p.data()));
   }
-  net->set_parallel_branches(c.parallel_branches);
+  // On a GPU the branches' kernels already queue up on one stream; host threads would only contend for it.
+  const auto params = net->parameters();
+  const bool on_cpu = params.empty() || params.front().device().is_cpu();
+  net->set_parallel_branches(c.parallel_branches && on_cpu);
 }
 
 torch::Tensor network_input(const torch::Tensor& images, const TrainConfig& c) {

@@ -43,7 +43,8 @@ void configure_cudnn(const TrainConfig& c);
 // Process-wide thread setup from train.threads: LibTorch's intra-op threads, and OpenBLAS kept to one thread.
 void configure_threads(const TrainConfig& c);
 // Applies the performance switches that change the network itself (train.channels_last,
-// train.parallel_branches); call after moving it to its device and before creating the optimizer.
+// train.parallel_branches, which applies on the CPU only); call after moving it to its device and before creating
+// the optimizer.
 void apply_performance_switches(Network& net, const TrainConfig& c);
 // A batch as the network wants it (channels-last copy when train.channels_last).
 torch::Tensor network_input(const torch::Tensor& images, const TrainConfig& c);
