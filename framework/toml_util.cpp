@@ -77,6 +77,11 @@ SourcePos TableReader::pos(const std::string& key) const {
   return fallback_;
 }
 
+std::optional<std::int64_t> integer_value(const toml::node& n) {
+  if (const auto* i = n.as_integer()) return i->get();
+  return std::nullopt;
+}
+
 const toml::node* TableReader::take(const std::string& key) {
   known_.push_back(key);
   return table_ ? table_->get(key) : nullptr;
@@ -85,8 +90,8 @@ const toml::node* TableReader::take(const std::string& key) {
 std::int64_t TableReader::integer(const std::string& key, std::int64_t def, std::int64_t min, std::int64_t max) {
   const toml::node* n = take(key);
   if (!n) return def;
-  auto v = n->value<std::int64_t>();
-  if (!n->is_integer() || !v) {
+  const auto v = integer_value(*n);
+  if (!v) {
     diags_.error(pos_of(*n), fmt::format("{}: expected an integer, got {}", qualified(key), toml_type_name(n->type())));
     return def;
   }
@@ -154,8 +159,8 @@ std::vector<std::int64_t> TableReader::integers(const std::string& key, const st
   std::vector<std::int64_t> out;
   if (a) {
     for (const auto& e : *a) {
-      auto v = e.value<std::int64_t>();
-      if (!e.is_integer() || !v) {
+      const auto v = integer_value(e);
+      if (!v) {
         a = nullptr;
         break;
       }

@@ -1,6 +1,7 @@
 #pragma once
 // TOML helpers that keep every value's source position, so each error can point at file:line:col.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ SourcePos pos_of(const toml::source_region& src);
 SourcePos pos_of(const toml::node& node);
 SourcePos pos_of(const toml::key& key);
 const char* toml_type_name(toml::node_type t);
+// The value of an integer node; nullopt for any other type. Never asks toml++ to convert a float: its 3.3
+// value<int64_t>() casts the double before checking the range, undefined behaviour for 1e308 (found by fuzzing).
+std::optional<std::int64_t> integer_value(const toml::node& n);
 
 // Overlay wins; tables merge recursively, everything else (arrays included) is replaced. The overlay's nodes are
 // moved, not copied: toml++ drops source positions on copy, and every error must keep its file:line:col.

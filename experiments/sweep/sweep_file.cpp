@@ -143,8 +143,8 @@ class SweepFileReader {
     }
     for (std::size_t i = 0; i < a->size(); ++i) {
       const toml::node& e = *a->get(i);
-      auto v = e.value<std::int64_t>();
-      if (!e.is_integer() || !v || *v < 0) {
+      const auto v = integer_value(e);
+      if (!v || *v < 0) {
         diags_.error(pos_of(e), fmt::format("seeds: expected a non-negative integer, got {}",
                                             e.is_integer() ? toml_value_text(e) : toml_type_name(e.type())));
         continue;
