@@ -10,6 +10,7 @@
 #include "cli/cmd_report.h"
 #include "framework/diagnostics.h"
 #include "tests/report/report_fixture.h"
+#include "tests/support/cli_capture.h"
 
 using namespace incept;
 using namespace incept::report_test;
@@ -18,24 +19,8 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-// Parses `args` (without the program name) with the report command registered and returns what it printed.
 std::string run_cli(std::vector<std::string> args) {
-  CLI::App app("incept");
-  add_report_commands(app);
-  args.insert(args.begin(), "incept");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-
-  std::ostringstream captured;
-  std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (...) {
-    std::cout.rdbuf(old);
-    throw;
-  }
-  std::cout.rdbuf(old);
-  return captured.str();
+  return incept::testing::run_cli_capturing(add_report_commands, std::move(args));
 }
 
 struct BlocksLog {

@@ -11,6 +11,7 @@
 #include "experiments/store/run_store.h"
 #include "framework/diagnostics.h"
 #include "tests/store/store_test_support.h"
+#include "tests/support/cli_capture.h"
 
 using namespace incept;
 using namespace incept::store_test;
@@ -18,24 +19,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// Parses `args` (without the program name) with the run commands registered and returns what they printed.
 std::string run_cli(std::vector<std::string> args) {
-  CLI::App app("incept");
-  add_run_commands(app);
-  args.insert(args.begin(), "incept");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-
-  std::ostringstream captured;
-  std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (...) {
-    std::cout.rdbuf(old);
-    throw;
-  }
-  std::cout.rdbuf(old);
-  return captured.str();
+  return incept::testing::run_cli_capturing(add_run_commands, std::move(args));
 }
 
 // Two runs: a finished one with epochs and layers, and one still running.
