@@ -11,6 +11,7 @@
 
 #include "experiments/experiment_config.h"
 #include "experiments/store/run_store.h"
+#include "experiments/train/checkpoint.h"
 #include "experiments/train/optimization.h"
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/trainer.h"
@@ -226,6 +227,49 @@ TEST_CASE("Ctrl-C checkpoints the run as interrupted and resume reaches the unin
     CHECK(ea[i].test_acc == eb[i].test_acc);
   }
   CHECK(b.get_run(1)->status == "completed");
+}
+
+TEST_CASE("a checkpoint restores the weights, the optimizer and the position, amp's loss scale included",
+          "[training]") {
+  TempDir tmp;
+  ExperimentConfig cfg = load_experiment(tmp.write("tiny.toml", kTiny), {"train.momentum=0.9"});
+  const auto train_step = [&](Network& net, torch::optim::Optimizer& optimizer) {
+    optimizer.zero_grad();
+    torch::nn::functional::cross_entropy(net->forward(torch::ones({2, 1, 12, 12})), torch::tensor({1, 2})).backward();
+    optimizer.step();
+  };
+  torch::manual_seed(1);
+  Network saved(cfg.model);
+  auto saved_optimizer = make_optimizer(cfg.train, saved->parameters());
+  train_step(saved, *saved_optimizer);  // momentum buffers exist now
+  TrainPosition position{3, 17, 1.25, 40, 50, 2.5, 30.0};
+  position.loss_scale = 1024;
+  position.loss_scale_good_steps = 37;
+  const std::string path = (tmp.path() / "run.pt").string();
+  save_checkpoint(path, *saved, *saved_optimizer, position);
+
+  torch::manual_seed(2);
+  Network loaded(cfg.model);
+  auto loaded_optimizer = make_optimizer(cfg.train, loaded->parameters());
+  const TrainPosition back = load_checkpoint(path, *loaded, *loaded_optimizer, torch::kCPU);
+  CHECK(back.epochs_done == 3);
+  CHECK(back.next_batch == 17);
+  CHECK(back.loss_sum == 1.25);
+  CHECK(back.correct == 40);
+  CHECK(back.seen == 50);
+  CHECK(back.epoch_seconds == 2.5);
+  CHECK(back.train_seconds == 30.0);
+  CHECK(back.loss_scale == 1024);
+  CHECK(back.loss_scale_good_steps == 37);
+  // The same next step from both: equal weights and equal momentum buffers.
+  train_step(saved, *saved_optimizer);
+  train_step(loaded, *loaded_optimizer);
+  const auto a = saved->parameters(), b = loaded->parameters();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+  const auto sa = saved->buffers(), sb = loaded->buffers();  // batch-norm running statistics
+  REQUIRE(sa.size() == sb.size());
+  for (std::size_t i = 0; i < sa.size(); ++i) CHECK(torch::equal(sa[i], sb[i]));
 }
 
 TEST_CASE("performance switches train the same network to the same result", "[training][performance]") {

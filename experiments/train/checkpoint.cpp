@@ -77,6 +77,8 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
     archive.write("seen", scalar(p.seen));
     archive.write("epoch_seconds", scalar(p.epoch_seconds));
     archive.write("train_seconds", scalar(p.train_seconds));
+    archive.write("loss_scale", scalar(p.loss_scale));
+    archive.write("loss_scale_good_steps", scalar(p.loss_scale_good_steps));
     archive.write("cpu_rng_state", cpu_rng_state());
     std::ostringstream serialized;  // in memory first, see write_file_synced
     archive.save_to(serialized);
@@ -118,6 +120,12 @@ TrainPosition load_checkpoint(const std::string& path, torch::nn::Module& model,
     p.seen = read("seen").item<std::int64_t>();
     p.epoch_seconds = read("epoch_seconds").item<double>();
     p.train_seconds = read("train_seconds").item<double>();
+    // Absent from checkpoints written before amp's loss scale was saved. One tensor per key: try_read copies into
+    // a tensor that is already defined instead of replacing it.
+    torch::Tensor scale, good_steps;
+    if (archive.try_read("loss_scale", scale)) p.loss_scale = scale.to(torch::kCPU).item<double>();
+    if (archive.try_read("loss_scale_good_steps", good_steps))
+      p.loss_scale_good_steps = good_steps.to(torch::kCPU).item<std::int64_t>();
     set_cpu_rng_state(read("cpu_rng_state"));
   } catch (const c10::Error& e) {
     throw UserError(fmt::format("checkpoint {} is unreadable: {}", path, e.what_without_backtrace()));

@@ -41,6 +41,11 @@ AutocastScope::~AutocastScope() {
 GradScaler::GradScaler(bool enabled, double initial_scale, int growth_interval)
     : enabled_(enabled), scale_(initial_scale), growth_interval_(growth_interval) {}
 
+void GradScaler::restore(double scale, int good_steps) {
+  scale_ = scale;
+  good_steps_ = good_steps;
+}
+
 torch::Tensor GradScaler::scale(const torch::Tensor& loss) const { return enabled_ ? loss * scale_ : loss; }
 
 bool GradScaler::step(torch::optim::Optimizer& optimizer) {

@@ -27,6 +27,9 @@ class GradScaler {
   // Returns false when the step was skipped.
   bool step(torch::optim::Optimizer& optimizer);
   double current_scale() const { return scale_; }
+  int good_steps() const { return good_steps_; }
+  // Continues from a checkpointed scale instead of the initial one.
+  void restore(double scale, int good_steps);
 
  private:
   bool enabled_;

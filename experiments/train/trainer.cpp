@@ -205,6 +205,7 @@ class Run {
     run_id_ = run_id;
     checkpoint_ = checkpoint;
     pos_ = load_checkpoint(checkpoint, *net_, *optimizer_, device_);
+    if (amp_ && pos_.loss_scale > 0) scaler_.restore(pos_.loss_scale, static_cast<int>(pos_.loss_scale_good_steps));
     store_.delete_epochs_from(run_id, static_cast<int>(pos_.epochs_done) + 1);
     store_.reopen_run(run_id);
     progress_.message(fmt::format("resuming run {} at epoch {} batch {}", run_id, pos_.epochs_done + 1,
@@ -297,8 +298,7 @@ class Run {
           (void)metrics_.read_into(pos_);  // the batches not yet read back belong in the checkpoint
           ++pos_.next_batch;
           pos_.epoch_seconds = seconds_since(epoch_start);
-          save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
-          store_.set_checkpoint(run_id_, checkpoint_);
+          checkpoint();
           out.error = fmt::format("interrupted at epoch {} batch {}; continue with: incept resume {} --db {}",
                                   epoch + 1, pos_.next_batch, run_id_, opts_.db_path);
           progress_.message(out.error);
@@ -325,8 +325,7 @@ class Run {
           e.images_per_s));
       pos_.train_seconds += epoch_seconds;
       pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
-      save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
-      store_.set_checkpoint(run_id_, checkpoint_);
+      checkpoint();
       --pos_.epochs_done;  // the for-loop increment moves past this epoch
       if (g_interrupted.load()) {
         ++pos_.epochs_done;
@@ -337,6 +336,13 @@ class Run {
       }
     }
     return "completed";
+  }
+
+  void checkpoint() {
+    pos_.loss_scale = amp_ ? scaler_.current_scale() : 0;
+    pos_.loss_scale_good_steps = amp_ ? scaler_.good_steps() : 0;
+    save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
+    store_.set_checkpoint(run_id_, checkpoint_);
   }
 
   const ExperimentConfig& cfg_;
