@@ -7,6 +7,9 @@ seed gives the same initial weights), and trains it the way `incept train` does:
 index_select batches, cross_entropy, SGD lr 0.1, loss.item() and the accuracy read every batch, an evaluation pass
 after every epoch. Prints one JSON object.
 
+  --order incept: draw incept's batches (its SplitMix64 Fisher-Yates shuffle, experiments/data/batch_order.cpp)
+           instead of torch.randperm's, so both sides train on the same batches from the same initial weights.
+
   --tuned: the baseline's best simple settings (torch.set_num_threads(cores), zero_grad(set_to_none=True),
            inference_mode for evaluation); OPENBLAS_NUM_THREADS=1 must be exported by the caller (OpenBLAS reads
            it at load time). Without --tuned, everything is left at the defaults of Debian's python3-torch.
@@ -143,6 +146,45 @@ def evaluate(net, x, y, batch, inference_mode, fmt, amp):
     return loss_sum.item() / len(y), correct.item() / len(y)
 
 
+M64 = (1 << 64) - 1
+
+
+class StableRng:  # incept's experiments/data/stable_rng.h (SplitMix64), for --order incept
+    def __init__(self, seed):
+        self.state = seed & M64
+
+    @staticmethod
+    def mix(a, b):
+        r = StableRng(a ^ ((b * 0xD1B54A32D192ED03 + 0x8CB92BA72F3D8DD7) & M64))
+        r.next_u64()
+        return r.next_u64()
+
+    def next_u64(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & M64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        return z ^ (z >> 31)
+
+    def below(self, n):
+        limit = M64 - M64 % n
+        x = self.next_u64()
+        while x >= limit:
+            x = self.next_u64()
+        return x % n
+
+
+def epoch_order(n, seed, epoch, kind):
+    if kind == "torch":
+        return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1000 + epoch))
+    order = list(range(n))  # incept's BatchOrder::epoch_indices: Fisher-Yates over the StableRng stream
+    rng = StableRng(StableRng.mix(seed, epoch))
+    for i in range(n - 1, 0, -1):
+        j = rng.below(i + 1)
+        order[i], order[j] = order[j], order[i]
+    return torch.tensor(order, dtype=torch.int64)
+
+
 def synchronize(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -163,6 +205,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--amp", action="store_true")
+    p.add_argument("--order", choices=["torch", "incept"], default="torch",
+                   help="batch order: torch.randperm, or incept's own (the same batches as `incept train`)")
     a = p.parse_args()
     device = torch.device(a.device)
     if a.device == "cuda" and a.tuned:
@@ -203,7 +247,7 @@ def main():
     net.train()
     epochs = []
     for epoch in range(a.epochs):
-        order = torch.randperm(len(ytr), generator=torch.Generator().manual_seed(a.seed * 1000 + epoch)).to(device)
+        order = epoch_order(len(ytr), a.seed, epoch, a.order).to(device)
         seen, correct, loss_sum = 0, 0, 0.0
         loss_acc = torch.zeros((), dtype=torch.float64, device=device)
         correct_acc = torch.zeros((), dtype=torch.int64, device=device)
