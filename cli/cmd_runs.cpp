@@ -18,55 +18,12 @@
 #include "framework/diagnostics.h"
 #include "framework/json.h"
 #include "framework/text.h"
+#include "framework/text_table.h"
 
 namespace incept {
 namespace {
 
 // ---- formatting helpers ---------------------------------------------------------------------------------
-
-// A plain-text table whose columns are as wide as their widest cell.
-class TextTable {
- public:
-  struct Column {
-    std::string header;
-    bool right_aligned = false;  // numbers
-  };
-  explicit TextTable(std::vector<Column> columns) : columns_(std::move(columns)) {}
-
-  void add_row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
-
-  std::string str() const {
-    std::vector<std::size_t> width(columns_.size());
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      width[c] = columns_[c].header.size();
-      for (const auto& row : rows_) width[c] = std::max(width[c], row[c].size());
-    }
-    std::vector<std::string> headers, rules;
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      headers.push_back(columns_[c].header);
-      rules.push_back(std::string(width[c], '-'));
-    }
-    std::string out = line(headers, width) + line(rules, width);
-    for (const auto& row : rows_) out += line(row, width);
-    return out;
-  }
-
- private:
-  std::string line(const std::vector<std::string>& cells, const std::vector<std::size_t>& width) const {
-    std::string out;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      if (c) out += "  ";
-      out += columns_[c].right_aligned ? fmt::format("{:>{}}", cells[c], width[c])
-                                       : fmt::format("{:<{}}", cells[c], width[c]);
-    }
-    // Trailing blanks from a left-aligned last column are noise in diffs and terminals.
-    out.erase(out.find_last_not_of(' ') + 1);
-    return out + "\n";
-  }
-
-  std::vector<Column> columns_;
-  std::vector<std::vector<std::string>> rows_;
-};
 
 // Accuracies are stored as fractions and shown as percentages.
 std::string percent(std::optional<double> fraction) {
@@ -185,20 +142,23 @@ std::string show_json(const RunRecord& r, const std::vector<EpochRecord>& epochs
 
 std::string runs_table(const std::vector<RunRecord>& runs) {
   if (runs.empty()) return "no runs\n";
-  TextTable t({{"id", true},
-               {"name"},
-               {"status"},
-               {"params", true},
-               {"MACs", true},
-               {"best %", true},
-               {"final %", true},
-               {"epochs", true},
-               {"train s", true},
-               {"started"}});
-  for (const RunRecord& r : runs)
-    t.add_row({std::to_string(r.id), r.name, r.status, human_count(static_cast<double>(r.params)),
-               human_count(static_cast<double>(r.macs)), percent(r.best_test_acc), percent(r.final_test_acc),
-               epochs_progress(r), fixed(r.train_seconds, 1), r.started_at});
+  // Runs of a sweep share the base config's name: the variant and the seed tell them apart.
+  const bool any_variant =
+      std::any_of(runs.begin(), runs.end(), [](const RunRecord& r) { return !r.variant.empty(); });
+  std::vector<std::string> headers = {"id>", "name"};
+  if (any_variant) headers.push_back("variant");
+  for (const char* h : {"seed>", "status", "params>", "MACs>", "best %>", "final %>", "epochs>", "train s>", "started"})
+    headers.push_back(h);
+  TextTable t(headers);
+  for (const RunRecord& r : runs) {
+    std::vector<std::string> cells = {std::to_string(r.id), r.name};
+    if (any_variant) cells.push_back(or_dash(r.variant));
+    for (std::string cell : {std::to_string(r.seed), r.status, human_count(static_cast<double>(r.params)),
+                             human_count(static_cast<double>(r.macs)), percent(r.best_test_acc),
+                             percent(r.final_test_acc), epochs_progress(r), fixed(r.train_seconds, 1), r.started_at})
+      cells.push_back(std::move(cell));
+    t.add_row(std::move(cells));
+  }
   return t.str();
 }
 
@@ -235,14 +195,7 @@ std::string run_fields_text(const RunRecord& r) {
 
 std::string epochs_table(const std::vector<EpochRecord>& epochs) {
   if (epochs.empty()) return "no epochs recorded\n";
-  TextTable t({{"epoch", true},
-               {"train loss", true},
-               {"train %", true},
-               {"test loss", true},
-               {"test %", true},
-               {"lr", true},
-               {"seconds", true},
-               {"images/s", true}});
+  TextTable t({"epoch>", "train loss>", "train %>", "test loss>", "test %>", "lr>", "seconds>", "images/s>"});
   for (const EpochRecord& e : epochs)
     t.add_row({std::to_string(e.epoch), fixed(e.train_loss, 4), percent(e.train_acc), fixed(e.test_loss, 4),
                percent(e.test_acc), fmt::format("{:.3g}", e.lr), fixed(e.seconds, 1), fixed(e.images_per_s, 0)});
@@ -251,7 +204,7 @@ std::string epochs_table(const std::vector<EpochRecord>& epochs) {
 
 std::string layers_table(const std::vector<LayerRecord>& layers) {
   if (layers.empty()) return "no layers recorded\n";
-  TextTable t({{"#", true}, {"layer"}, {"block"}, {"output"}, {"params", true}, {"MACs", true}});
+  TextTable t({"#>", "layer", "block", "output", "params>", "MACs>"});
   for (const LayerRecord& l : layers)
     t.add_row({std::to_string(l.idx), l.name, l.block, l.output_shape, with_commas(l.params), with_commas(l.macs)});
   return t.str();

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "experiments/sweep/text_table.h"
 #include "framework/text.h"
+#include "framework/text_table.h"
 
 namespace incept {
 

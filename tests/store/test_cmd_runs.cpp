@@ -10,6 +10,7 @@
 #include "cli/cmd_runs.h"
 #include "experiments/store/run_store.h"
 #include "framework/diagnostics.h"
+#include "framework/text_table.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/cli_capture.h"
 
@@ -50,6 +51,8 @@ TEST_CASE("runs lists every run as a table", "[store][cli]") {
   CHECK_THAT(out, Contains("2/10"));    // epochs done / planned
   CHECK_THAT(out, Contains("123.5K"));  // params
   CHECK_THAT(out, Contains("61.2"));    // train seconds
+  // Runs of a sweep share their base config's name; the variant and seed columns tell them apart.
+  CHECK_THAT(out, Contains(" variant ") && Contains(" seed ") && Contains("v-inception-v1") && Contains(" 42 "));
 
   const std::string sweep = run_cli({"runs", "--db", log.path, "--sweep", "widths"});
   CHECK_THAT(sweep, Contains("inception-v1"));
@@ -123,4 +126,15 @@ TEST_CASE("db merge reports copied and skipped runs", "[store][cli]") {
   CHECK(RunStore::open_read_only(out).list_runs().size() == 4);
   CHECK_THROWS_WITH(run_cli({"db", "merge", out, a.dir.file("missing.db")}),
                     Contains("no database at " + a.dir.file("missing.db")));
+}
+
+TEST_CASE("listing tables align by characters, numbers to the right, and no line ends in blanks", "[store][cli]") {
+  TextTable t({"variant", "test acc %>", "note"});
+  t.add_row({"naive", "98.00 ± 1.00", ""});
+  t.add_row({"reduced", "97.50", "Δ small"});
+  CHECK(t.str() ==
+        "variant    test acc %  note\n"
+        "-------  ------------  -------\n"
+        "naive    98.00 ± 1.00\n"
+        "reduced         97.50  Δ small\n");
 }

@@ -1,12 +1,22 @@
-#include "experiments/sweep/text_table.h"
+#include "framework/text_table.h"
 
 #include <algorithm>
 
 namespace incept {
 
+namespace {
+
+// Characters, for alignment: UTF-8 continuation bytes (10xxxxxx) do not start one.
+std::size_t display_width(const std::string& s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+}  // namespace
+
 TextTable::TextTable(const std::vector<std::string>& headers) {
   for (std::string h : headers) {
-    bool right = !h.empty() && h.back() == '>';
+    const bool right = !h.empty() && h.back() == '>';
     if (right) h.pop_back();
     headers_.push_back(h);
     right_.push_back(right);
@@ -21,16 +31,18 @@ void TextTable::add_row(std::vector<std::string> cells) {
 std::string TextTable::str() const {
   std::vector<std::size_t> width(headers_.size());
   for (std::size_t c = 0; c < headers_.size(); ++c) {
-    width[c] = headers_[c].size();
-    for (const auto& row : rows_) width[c] = std::max(width[c], row[c].size());
+    width[c] = display_width(headers_[c]);
+    for (const auto& row : rows_) width[c] = std::max(width[c], display_width(row[c]));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
     for (std::size_t c = 0; c < cells.size(); ++c) {
-      std::string pad(width[c] - cells[c].size(), ' ');
-      out += right_[c] ? pad + cells[c] : cells[c] + (c + 1 < cells.size() ? pad : "");
-      if (c + 1 < cells.size()) out += "  ";
+      const std::string pad(width[c] - display_width(cells[c]), ' ');
+      if (c) out += "  ";
+      out += right_[c] ? pad + cells[c] : cells[c] + pad;
     }
+    // Trailing blanks from a left-aligned last column are noise in diffs and terminals.
+    out.erase(out.find_last_not_of(' ') + 1);
     return out + "\n";
   };
   std::string out = line(headers_);
