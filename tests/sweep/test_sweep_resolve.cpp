@@ -1,5 +1,7 @@
 // Building variants: the same experiment `incept train BASE --set ...` builds, costs for the dry run, and errors
 // that name the variant and point at the sweep file.
+#include <numeric>
+
 #include <catch2/catch.hpp>
 
 #include "experiments/experiment_config.h"
@@ -122,6 +124,7 @@ TEST_CASE("the ready-made sweeps load and cost what their configs cost") {
     std::size_t runs;
     std::vector<std::string> names;  // distinct, in order
     std::vector<std::int64_t> params;
+    std::int64_t seeds = 3;  // seeds 0 .. seeds-1
   };
   std::vector<Expected> expected = {
       {"configs/sweeps/naive_vs_reduced.toml", 12,
@@ -130,19 +133,24 @@ TEST_CASE("the ready-made sweeps load and cost what their configs cost") {
       {"configs/sweeps/reduction_ratio.toml", 9, {"ratio=0.5", "ratio=0.25", "ratio=0.125"}, {37'922, 0, 0}},
       {"configs/sweeps/batch_norm.toml", 6, {"bn=false", "bn=true"}, {37'922, 0}},
       {"configs/sweeps/v1_vs_v3_fashion.toml", 6, {"v1", "v3_a"}, {39'994, 38'650}},
+      {"configs/sweeps/seed004_reproduction.toml", 24, {"epochs=2", "epochs=4"}, {37'922, 37'922}, 12},
   };
   for (const Expected& e : expected) {
     INFO(e.file);
     Sweep s = load_sweep(incept::testing::source_path(e.file));
     std::vector<ResolvedVariant> resolved = resolve_variants(s, s.variants);
     REQUIRE(resolved.size() == e.runs);
-    CHECK(s.seeds == std::vector<std::int64_t>{0, 1, 2});
+    std::vector<std::int64_t> seeds(static_cast<std::size_t>(e.seeds));
+    std::iota(seeds.begin(), seeds.end(), 0);
+    CHECK(s.seeds == seeds);
     CHECK(s.baseline == e.names[0]);
+    const auto per_variant = static_cast<std::size_t>(e.seeds);
     for (std::size_t i = 0; i < e.names.size(); ++i) {
-      const ResolvedVariant& r = resolved[i * 3];
+      const ResolvedVariant& r = resolved[i * per_variant];
       CHECK(r.variant.name == e.names[i]);
       if (e.params[i] != 0) CHECK(r.params == e.params[i]);
-      for (std::int64_t seed = 0; seed < 3; ++seed) CHECK(resolved[i * 3 + seed].variant.seed == seed);
+      for (std::int64_t seed = 0; seed < e.seeds; ++seed)
+        CHECK(resolved[i * per_variant + static_cast<std::size_t>(seed)].variant.seed == seed);
     }
   }
   // Naive vs reduced is exactly the two seed-004 configs.
