@@ -295,7 +295,7 @@ def main():
         + ("+amp" if amp else ""), "net": a.net, "data": data, "params": params, "device": str(device),
         "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None, "amp": amp,
         "cudnn_benchmark": torch.backends.cudnn.benchmark, "read_every_batch": read_every_batch,
-        "init_checksum": init_checksum, "batch": batch, "epochs": epochs, "infer_images_per_s": infer,
+        "init_checksum": init_checksum, "order": a.order, "batch": batch, "epochs": epochs, "infer_images_per_s": infer,
         "torch": torch.__version__, "threads": torch.get_num_threads(), "threads_default": threads_default,
         "interop_threads": torch.get_num_interop_threads(),
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "unset"),

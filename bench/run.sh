@@ -45,7 +45,7 @@ if [[ ! -f data/mnist/train-images-idx3-ubyte ]]; then
   "$BUILD/incept" data fetch mnist >&2 || log "MNIST fetch failed: using synthetic data of the same shape"
 fi
 MNIST_CFG=(configs/mnist/reduced.toml)
-MNIST_PY=(--net mnist)
+MNIST_PY=(--net mnist --order incept)  # the same batches as incept: accuracies compare like with like
 if [[ ! -f data/mnist/train-images-idx3-ubyte ]]; then
   MNIST_CFG+=(--set data.dataset=synthetic --set data.synthetic_train=60000 --set data.synthetic_test=10000)
 fi

@@ -90,6 +90,7 @@ def main():
                      f"{3 * macs / 1e6:.2f} M training; params {base['built_params']:,} on every side "
                      f"({'equal' if same_params else 'DIFFERENT: ' + str(params)}); initial weights "
                      f"{'identical (same seed, same checksum)' if same_init else 'differ: ' + str(checks)}; "
+                     f"{order_note(net_rows)}; "
                      f"{len(base['epochs'])} epochs, train img/s and s/epoch averaged over epochs after the first.")
     w("")
     for n in notes:
@@ -98,6 +99,13 @@ def main():
       "size, after a warm-up pass. s/epoch includes the epoch's test pass (batches of 1000), as `incept train` "
       "records it.")
     print("\n".join(out))
+
+
+def order_note(net_rows):
+    orders = {r["result"]["order"] for r in net_rows if "order" in r["result"]}  # the PyTorch rows carry one
+    if orders == {"incept"}:
+        return "the same batches on every side (the PyTorch script draws incept's batch order)"
+    return "each side draws its batches with its own generator"
 
 
 def gpu_table(a, rows, by_name, g):
@@ -132,6 +140,10 @@ def gpu_table(a, rows, by_name, g):
               f"| {steady(res['epochs'], 'seconds'):.2f} | {100 * res['epochs'][-1]['test_acc']:.2f}% "
               f"| {train * 3 * macs / 1e9:,.0f} ({100 * train * 3 * macs / 1e9 / limit:.1f}%) | {ratio} |")
     w("")
+    for net in ("mnist", "googlenet"):
+        net_rows = [r for r in rows if r["name"].startswith(net + "/")]
+        if net_rows:
+            w(f"- {NETS[net]}: {order_note(net_rows)}.")
     w("- Train img/s and s/epoch are averaged over the epochs after the first (cuDNN autotuning and allocator "
       "warm-up happen in the first). Inference: evaluation passes over the test split in batches of the training "
       "batch size, after a warm-up pass.")

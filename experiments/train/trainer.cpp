@@ -298,7 +298,7 @@ class Run {
           (void)metrics_.read_into(pos_);  // the batches not yet read back belong in the checkpoint
           ++pos_.next_batch;
           pos_.epoch_seconds = seconds_since(epoch_start);
-          checkpoint();
+          write_checkpoint();
           out.error = fmt::format("interrupted at epoch {} batch {}; continue with: incept resume {} --db {}",
                                   epoch + 1, pos_.next_batch, run_id_, opts_.db_path);
           progress_.message(out.error);
@@ -325,7 +325,7 @@ class Run {
           e.images_per_s));
       pos_.train_seconds += epoch_seconds;
       pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
-      checkpoint();
+      write_checkpoint();
       --pos_.epochs_done;  // the for-loop increment moves past this epoch
       if (g_interrupted.load()) {
         ++pos_.epochs_done;
@@ -338,7 +338,7 @@ class Run {
     return "completed";
   }
 
-  void checkpoint() {
+  void write_checkpoint() {
     pos_.loss_scale = amp_ ? scaler_.current_scale() : 0;
     pos_.loss_scale_good_steps = amp_ ? scaler_.good_steps() : 0;
     save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
