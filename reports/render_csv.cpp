@@ -47,7 +47,8 @@ std::string render_csv(const Report& r) {
   const std::vector<std::string> statuses = status_columns(r);
   std::vector<std::string> head = {"variant", "sweep", "baseline"};
   head.insert(head.end(), r.setting_keys.begin(), r.setting_keys.end());
-  head.insert(head.end(), {"params", "macs", "test_acc_mean", "test_acc_std", "test_acc_n", "delta_vs_baseline",
+  head.insert(head.end(), {"params", "macs", "test_acc_mean", "test_acc_std", "test_acc_n", "test_acc_min",
+                           "test_acc_max", "delta_vs_baseline",
                            "seconds_per_epoch", "images_per_s", "pareto_params", "pareto_macs", "runs", "run_ids"});
   head.insert(head.end(), statuses.begin(), statuses.end());
 
@@ -60,7 +61,8 @@ std::string render_csv(const Report& r) {
     for (const ReportRun& run : v.runs) ids.push_back(std::to_string(run.record.id));
     fields.insert(fields.end(),
                   {std::to_string(v.params), std::to_string(v.macs), number(v.test_acc.mean), number(v.test_acc.std),
-                   std::to_string(v.test_acc.n), v.delta_vs_baseline ? number(*v.delta_vs_baseline) : "",
+                   std::to_string(v.test_acc.n), number(v.test_acc.min), number(v.test_acc.max),
+                   v.delta_vs_baseline ? number(*v.delta_vs_baseline) : "",
                    number(v.seconds_per_epoch), number(v.images_per_s), v.pareto_params ? "true" : "false",
                    v.pareto_macs ? "true" : "false", std::to_string(v.runs.size()), join(ids, " ")});
     for (const std::string& s : statuses) {

@@ -66,6 +66,7 @@ void write_variant(JsonWriter& w, const Report& report, std::size_t index) {
   w.key("test_acc").begin_object();
   w.key("mean").value(v.test_acc.mean).key("std").value(v.test_acc.std);
   w.key("n").value(static_cast<std::int64_t>(v.test_acc.n));
+  w.key("min").value(v.test_acc.min).key("max").value(v.test_acc.max);
   w.end_object();
   w.key("delta_vs_baseline");
   optional_number(w, v.delta_vs_baseline);

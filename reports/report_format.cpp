@@ -18,7 +18,8 @@ std::string percent_text(double fraction) {
 std::string accuracy_text(const MeanStd& acc) {
   if (acc.n == 0) return "- (n=0)";
   if (acc.n == 1) return fmt::format("{} (n=1)", percent_text(acc.mean));
-  return fmt::format("{} ± {} (n={})", percent_text(acc.mean), percent_text(acc.std), acc.n);
+  return fmt::format("{} ± {} (n={}, {}–{})", percent_text(acc.mean), percent_text(acc.std), acc.n,
+                     percent_text(acc.min), percent_text(acc.max));
 }
 
 std::string delta_text(std::optional<double> fraction) {

@@ -11,7 +11,7 @@
 namespace incept {
 
 std::string percent_text(double fraction);               // 0.98831 -> "98.83"; NaN -> "-"
-std::string accuracy_text(const MeanStd& acc);           // "98.83 ± 0.12 (n=3)", "98.83 (n=1)", "- (n=0)"
+std::string accuracy_text(const MeanStd& acc);  // "98.83 ± 0.12 (n=3, 98.70–98.95)", "98.83 (n=1)", "- (n=0)"
 std::string delta_text(std::optional<double> fraction);  // "+0.20 pp"; none -> "-"
 std::string ratio_text(std::optional<double> ratio);     // "0.34×"; none -> "-"
 std::string count_text(std::optional<std::int64_t> v);   // "1,234,567"; none -> "-"

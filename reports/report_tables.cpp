@@ -50,7 +50,7 @@ ReportTable variants_table(const Report& r) {
 }
 
 std::string variants_legend() {
-  return "test acc: final test accuracy of the completed runs, mean ± sample std over seeds (n runs); "
+  return "test acc: final test accuracy of the completed runs, mean ± sample std over seeds (n runs, lowest–highest); "
          "Δ: difference of means in percentage points; s/epoch and images/s: mean over every recorded epoch; "
          "settings: only those that differ between variants.";
 }

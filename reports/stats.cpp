@@ -1,5 +1,6 @@
 #include "reports/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -21,9 +22,12 @@ MeanStd mean_std(const std::vector<double>& values) {
   MeanStd s;
   s.n = xs.size();
   if (s.n == 0) {
-    s.mean = s.std = kNaN;
+    s.mean = s.std = s.min = s.max = kNaN;
     return s;
   }
+  const auto [lowest, highest] = std::minmax_element(xs.begin(), xs.end());
+  s.min = *lowest;
+  s.max = *highest;
   double sum = 0;
   for (double x : xs) sum += x;
   s.mean = sum / static_cast<double>(s.n);

@@ -40,8 +40,8 @@
   }
 
   function accuracyText(point) {
-    const spread = point.n > 1 ? ` ± ${point.std.toFixed(2)}` : '';
-    return `${point.y.toFixed(2)}%${spread} (n=${point.n})`;
+    if (point.n < 2) return `${point.y.toFixed(2)}% (n=${point.n})`;
+    return `${point.y.toFixed(2)}% ± ${point.std.toFixed(2)} (n=${point.n}, ${point.min.toFixed(2)}–${point.max.toFixed(2)})`;
   }
 
   // Accuracy (mean over seeds) against a cost: one dataset per variant (so the legend names the colours), the
@@ -52,6 +52,7 @@
       if (v.test_acc.n === 0) return;
       points.push({
         x: v[costKey], y: percent(v.test_acc.mean), std: percent(v.test_acc.std), n: v.test_acc.n,
+        min: percent(v.test_acc.min), max: percent(v.test_acc.max),
         variant: v.label, color: colorOf(index), front: v[frontKey],
       });
     });

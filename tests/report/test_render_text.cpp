@@ -49,10 +49,10 @@ TEST_CASE("markdown shows one row per variant with its differing settings and fi
   CHECK_THAT(md, Contains("8 runs in "));
   CHECK_THAT(md, Contains("| variant | model.layers.inception1.block | model.layers.inception1.ratio | params | MACs | "
                           "test acc % | Δ vs naive | s/epoch | images/s | runs |"));
-  CHECK_THAT(md, Contains("| naive (baseline) | inception_naive | (unset) | 253,970 | 2.31M | 98.00 ± 1.00 (n=3) | "
+  CHECK_THAT(md, Contains("| naive (baseline) | inception_naive | (unset) | 253,970 | 2.31M | 98.00 ± 1.00 (n=3, 97.00–99.00) | "
                           "baseline | 4.00 | 15,000 | 3 completed |"));
-  CHECK_THAT(md, Contains("| reduced | inception_reduced | (unset) | 251,970 | 1.11M | 98.00 ± 0.71 (n=2) | +0.00 pp | "
-                          "2.00 | 30,000 | 2 completed, 1 diverged |"));
+  CHECK_THAT(md, Contains("| reduced | inception_reduced | (unset) | 251,970 | 1.11M | 98.00 ± 0.71 (n=2, 97.50–98.50) | "
+                          "+0.00 pp | 2.00 | 30,000 | 2 completed, 1 diverged |"));
   CHECK_THAT(md, Contains("| ratio=0.25 | inception_reduced | 0.25 | 251,570 | 807.3K | 96.00 (n=1) | -2.00 pp |"));
   CHECK_THAT(md, Contains("1 completed, 1 failed |"));
   CHECK_THAT(md, Contains("Pareto front (nothing else is as accurate for less): by params: reduced, ratio=0.25"));
@@ -68,7 +68,7 @@ TEST_CASE("markdown lists the runs that did not complete, with their errors", "[
 TEST_CASE("markdown compares per-layer costs with the baseline, next to accuracy", "[report][md]") {
   const std::string md = render_markdown(blocks_report());
   CHECK_THAT(md, Contains("## Per-layer cost vs naive"));
-  CHECK_THAT(md, Contains("### reduced vs naive\n\ntest acc %: 98.00 ± 0.71 (n=2) vs 98.00 ± 1.00 (n=3) (+0.00 pp)"));
+  CHECK_THAT(md, Contains("### reduced vs naive\n\ntest acc %: 98.00 ± 0.71 (n=2, 97.50–98.50) vs 98.00 ± 1.00 (n=3, 97.00–99.00) (+0.00 pp)"));
   CHECK_THAT(md, Contains("| layer | block | params naive | params reduced | ratio | MACs naive | MACs reduced | ratio |"));
   CHECK_THAT(md, Contains("| inception1 | inception_naive → inception_reduced | 3,000 | 1,000 | 0.33× | 2,000,000 | "
                           "800,000 | 0.40× |"));
@@ -99,10 +99,10 @@ TEST_CASE("csv has a header and one row per variant with raw numbers", "[report]
   REQUIRE(lines.size() == 4);
   CHECK(lines[0] ==
         "variant,sweep,baseline,model.layers.inception1.block,model.layers.inception1.ratio,params,macs,test_acc_mean,"
-        "test_acc_std,test_acc_n,delta_vs_baseline,seconds_per_epoch,images_per_s,pareto_params,pareto_macs,runs,"
+        "test_acc_std,test_acc_n,test_acc_min,test_acc_max,delta_vs_baseline,seconds_per_epoch,images_per_s,pareto_params,pareto_macs,runs,"
         "run_ids,completed,running,interrupted,diverged,failed");
   CHECK_THAT(lines[1], StartsWith("naive,blocks,true,inception_naive,,253970,2307328,0.98,"));
-  CHECK_THAT(lines[1], Contains(",3,0,4,15000,false,false,3,1 2 3,3,0,0,0,0"));  // n, delta, speed, ..., statuses
+  CHECK_THAT(lines[1], Contains(",3,0.97,0.99,0,4,15000,false,false,3,1 2 3,3,0,0,0,0"));  // n, min, max, delta, ...
   CHECK_THAT(lines[2], StartsWith("reduced,blocks,false,inception_reduced,,251970,1107328,0.98"));
   CHECK_THAT(lines[2], Contains(",4 5 6,2,0,0,1,0"));
   CHECK_THAT(lines[3], StartsWith("ratio=0.25,blocks,false,inception_reduced,0.25,251570,807328,0.96,,1,"));
@@ -132,5 +132,5 @@ TEST_CASE("json carries every variant with its figures, curves, layers and runs"
   CHECK_THAT(json, Contains("\"status\":\"diverged\",\"error\":\"loss became NaN at epoch 2\""));
   CHECK_THAT(json, Contains("\"epochs\":[{\"epoch\":1,\"train_loss\":0.5"));
   // The single-seed variant has no spread: null, not a made-up 0.
-  CHECK_THAT(json, Contains("\"test_acc\":{\"mean\":0.96,\"std\":null,\"n\":1}"));
+  CHECK_THAT(json, Contains("\"test_acc\":{\"mean\":0.96,\"std\":null,\"n\":1,\"min\":0.96,\"max\":0.96}"));
 }

@@ -56,16 +56,22 @@ TEST_CASE("accuracy is the mean and sample std of the completed runs' final accu
   CHECK(naive.n == 3);
   CHECK(naive.mean == Approx(0.98));
   CHECK(naive.std == Approx(0.01));  // sample std of 0.98, 0.99, 0.97
+  CHECK(naive.min == Approx(0.97));
+  CHECK(naive.max == Approx(0.99));
 
   const MeanStd reduced = variant(r, "reduced").test_acc;  // the diverged seed does not count
   CHECK(reduced.n == 2);
   CHECK(reduced.mean == Approx(0.98));
   CHECK(reduced.std == Approx(std::sqrt(0.00005)));
+  CHECK(reduced.min == Approx(0.975));  // nor does its accuracy widen the range
+  CHECK(reduced.max == Approx(0.985));
 
   const MeanStd single = variant(r, "ratio=0.25").test_acc;  // one seed: no spread to speak of
   CHECK(single.n == 1);
   CHECK(single.mean == Approx(0.96));
   CHECK(std::isnan(single.std));
+  CHECK(single.min == single.mean);
+  CHECK(single.max == single.mean);
 }
 
 TEST_CASE("deltas are taken against the first variant unless --baseline names another", "[report][model]") {
