@@ -27,6 +27,7 @@
 #include "experiments/experiment_config.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/optimization.h"
+#include "experiments/train/train_parts.h"
 #include "experiments/train/trainer.h"
 #include "framework/diagnostics.h"
 #include "framework/json.h"

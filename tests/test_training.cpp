@@ -14,6 +14,7 @@
 #include "experiments/train/checkpoint.h"
 #include "experiments/train/optimization.h"
 #include "experiments/train/running_metrics.h"
+#include "experiments/train/train_parts.h"
 #include "experiments/train/trainer.h"
 #include "framework/torch_model.h"
 #include "tests/support/temp_files.h"

@@ -22,6 +22,7 @@
 #include "experiments/train/optimization.h"
 #include "experiments/train/progress.h"
 #include "experiments/train/running_metrics.h"
+#include "experiments/train/train_parts.h"
 #include "framework/config_loader.h"
 #include "framework/torch_model.h"
 
