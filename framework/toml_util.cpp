@@ -11,6 +11,11 @@ namespace incept {
 
 static const std::string kSetPrefix = "--set ";
 
+// "it must be ..." for an out-of-range integer; INT64_MAX as the upper bound means none.
+static std::string integer_range_text(std::int64_t min, std::int64_t max) {
+  return max == INT64_MAX ? fmt::format("at least {}", min) : fmt::format("between {} and {}", min, max);
+}
+
 SourcePos pos_of(const toml::source_region& src) {
   SourcePos p;
   if (src.path) p.path = *src.path;
@@ -96,8 +101,8 @@ std::int64_t TableReader::integer(const std::string& key, std::int64_t def, std:
     return def;
   }
   if (*v < min || *v > max) {
-    std::string range = max == INT64_MAX ? fmt::format("at least {}", min) : fmt::format("between {} and {}", min, max);
-    diags_.error(pos_of(*n), fmt::format("{}: {} is out of range; it must be {}", qualified(key), *v, range));
+    diags_.error(pos_of(*n), fmt::format("{}: {} is out of range; it must be {}", qualified(key), *v,
+                                         integer_range_text(min, max)));
     return def;
   }
   return *v;
@@ -165,9 +170,8 @@ std::vector<std::int64_t> TableReader::integers(const std::string& key, const st
         break;
       }
       if (*v < min || *v > max) {
-        std::string range =
-            max == INT64_MAX ? fmt::format("at least {}", min) : fmt::format("between {} and {}", min, max);
-        diags_.error(pos_of(e), fmt::format("{}: {} is out of range; it must be {}", qualified(key), *v, range));
+        diags_.error(pos_of(e), fmt::format("{}: {} is out of range; it must be {}", qualified(key), *v,
+                                            integer_range_text(min, max)));
         return def;
       }
       out.push_back(*v);
