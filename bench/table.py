@@ -122,10 +122,12 @@ def gpu_table(a, rows, by_name, g):
     w("| network | run | train img/s | inference img/s | s/epoch | test acc | train GMAC/s (% of limit) "
       "| incept / PyTorch (train, inference) |")
     w("|---|---|---:|---:|---:|---:|---:|---:|")
+    notes = []
     for net in ("mnist", "googlenet"):
         net_rows = [r for r in rows if r["name"].startswith(net + "/")]
         if not net_rows:
             continue
+        notes.append(f"{NETS[net]}: {order_note(net_rows)}.")
         macs = by_name[net + "/incept"]["result"]["macs"]
         for i, r in enumerate(net_rows):
             res, side = r["result"], r["name"].split("/", 1)[1]
@@ -140,10 +142,8 @@ def gpu_table(a, rows, by_name, g):
               f"| {steady(res['epochs'], 'seconds'):.2f} | {100 * res['epochs'][-1]['test_acc']:.2f}% "
               f"| {train * 3 * macs / 1e9:,.0f} ({100 * train * 3 * macs / 1e9 / limit:.1f}%) | {ratio} |")
     w("")
-    for net in ("mnist", "googlenet"):
-        net_rows = [r for r in rows if r["name"].startswith(net + "/")]
-        if net_rows:
-            w(f"- {NETS[net]}: {order_note(net_rows)}.")
+    for n in notes:
+        w("- " + n)
     w("- Train img/s and s/epoch are averaged over the epochs after the first (cuDNN autotuning and allocator "
       "warm-up happen in the first). Inference: evaluation passes over the test split in batches of the training "
       "batch size, after a warm-up pass.")

@@ -147,16 +147,15 @@ std::string runs_table(const std::vector<RunRecord>& runs) {
       std::any_of(runs.begin(), runs.end(), [](const RunRecord& r) { return !r.variant.empty(); });
   std::vector<std::string> headers = {"id>", "name"};
   if (any_variant) headers.push_back("variant");
-  for (const char* h : {"seed>", "status", "params>", "MACs>", "best %>", "final %>", "epochs>", "train s>", "started"})
-    headers.push_back(h);
+  headers.insert(headers.end(),
+                 {"seed>", "status", "params>", "MACs>", "best %>", "final %>", "epochs>", "train s>", "started"});
   TextTable t(headers);
   for (const RunRecord& r : runs) {
     std::vector<std::string> cells = {std::to_string(r.id), r.name};
     if (any_variant) cells.push_back(or_dash(r.variant));
-    for (std::string cell : {std::to_string(r.seed), r.status, human_count(static_cast<double>(r.params)),
-                             human_count(static_cast<double>(r.macs)), percent(r.best_test_acc),
-                             percent(r.final_test_acc), epochs_progress(r), fixed(r.train_seconds, 1), r.started_at})
-      cells.push_back(std::move(cell));
+    cells.insert(cells.end(), {std::to_string(r.seed), r.status, human_count(static_cast<double>(r.params)),
+                               human_count(static_cast<double>(r.macs)), percent(r.best_test_acc),
+                               percent(r.final_test_acc), epochs_progress(r), fixed(r.train_seconds, 1), r.started_at});
     t.add_row(std::move(cells));
   }
   return t.str();
