@@ -214,7 +214,7 @@ int run_config(const std::string& path, const std::vector<std::string>& sets, in
   j.begin_object();
   j.key("side").value("incept");
   j.key("config").value(path);
-  j.key("status").value(outcome.status);
+  j.key("status").value(to_string(outcome.status));
   if (!outcome.error.empty()) j.key("error").value(outcome.error);
   j.key("ir_params").value(cfg.model.cost().params);
   j.key("macs").value(cfg.model.cost().macs);
@@ -262,7 +262,7 @@ int run_config(const std::string& path, const std::vector<std::string>& sets, in
   environment(j);
   j.end_object();
   std::cout << j.str() << "\n";
-  return outcome.status == "completed" ? 0 : 1;
+  return exit_code(outcome.status) == 0 ? 0 : 1;
 }
 
 }  // namespace

@@ -84,9 +84,10 @@ void optional_value(JsonWriter& w, std::optional<double> v) {
 
 // Every RunRecord field; keys match the struct so scripts can rely on them.
 void write_run_fields(JsonWriter& w, const RunRecord& r) {
-  w.key("id").value(r.id).key("name").value(r.name).key("status").value(r.status);
+  w.key("id").value(r.id).key("uid").value(r.uid).key("name").value(r.name).key("status").value(to_string(r.status));
   w.key("sweep").value(r.sweep).key("variant").value(r.variant);
-  w.key("config_hash").value(r.config_hash).key("config_toml").value(r.config_toml);
+  w.key("config_hash").value(r.config_hash).key("experiment_hash").value(r.experiment_hash);
+  w.key("config_toml").value(r.config_toml);
   w.key("device").value(r.device).key("torch_version").value(r.torch_version);
   w.key("seed").value(r.seed).key("params").value(r.params).key("macs").value(r.macs);
   w.key("final_test_acc");
@@ -96,9 +97,11 @@ void write_run_fields(JsonWriter& w, const RunRecord& r) {
   w.key("train_seconds").value(r.train_seconds);
   w.key("epochs_planned").value(r.epochs_planned).key("epochs_done").value(r.epochs_done);
   w.key("started_at").value(r.started_at).key("finished_at").value(r.finished_at);
-  w.key("heartbeat_at").value(r.heartbeat_at);
-  w.key("error").value(r.error).key("checkpoint_path").value(r.checkpoint_path);
-  w.key("pid").value(r.pid).key("host").value(r.host);
+  w.key("heartbeat_at").value(r.heartbeat_at).key("claimed_at").value(r.claimed_at);
+  w.key("error").value(r.error).key("checkpoint_path").value(r.checkpoint.path);
+  w.key("checkpoint_epoch").value(r.checkpoint.epochs_done).key("checkpoint_batch").value(r.checkpoint.next_batch);
+  w.key("checkpoint_md5").value(r.checkpoint.md5);
+  w.key("pid").value(r.pid).key("host").value(r.host).key("process_start").value(r.process_start);
 }
 
 std::string runs_json(const std::vector<RunRecord>& runs) {
@@ -153,7 +156,7 @@ std::string runs_table(const std::vector<RunRecord>& runs) {
   for (const RunRecord& r : runs) {
     std::vector<std::string> cells = {std::to_string(r.id), r.name};
     if (any_variant) cells.push_back(or_dash(r.variant));
-    cells.insert(cells.end(), {std::to_string(r.seed), r.status, human_count(static_cast<double>(r.params)),
+    cells.insert(cells.end(), {std::to_string(r.seed), to_string(r.status), human_count(static_cast<double>(r.params)),
                                human_count(static_cast<double>(r.macs)), percent(r.best_test_acc),
                                percent(r.final_test_acc), epochs_progress(r), fixed(r.train_seconds, 1), r.started_at});
     t.add_row(std::move(cells));
@@ -166,11 +169,13 @@ std::string run_fields_text(const RunRecord& r) {
   const auto field = [&out](const char* label, const std::string& value) {
     out += fmt::format("  {:<15} {}\n", label, value);
   };
-  field("status", r.status);
+  field("uid", or_dash(r.uid));
+  field("status", to_string(r.status));
   if (!r.error.empty()) field("error", r.error);
   field("sweep", or_dash(r.sweep));
   field("variant", or_dash(r.variant));
   field("config hash", or_dash(r.config_hash));
+  field("experiment", or_dash(r.experiment_hash));
   field("seed", std::to_string(r.seed));
   field("params", with_commas(r.params));
   field("MACs", with_commas(r.macs));
@@ -184,7 +189,11 @@ std::string run_fields_text(const RunRecord& r) {
   field("process", r.pid > 0 ? fmt::format("{} on {}", r.pid, or_dash(r.host)) : "-");
   field("device", or_dash(r.device));
   field("torch", or_dash(r.torch_version));
-  field("checkpoint", or_dash(r.checkpoint_path));
+  field("checkpoint", r.checkpoint.path.empty()
+                          ? "-"
+                          : fmt::format("{} (epoch {} batch {}{})", r.checkpoint.path, r.checkpoint.epochs_done,
+                                        r.checkpoint.next_batch,
+                                        r.checkpoint.md5.empty() ? "" : ", md5 " + r.checkpoint.md5));
   if (!r.config_toml.empty()) {
     out += "  config:\n";
     for (const std::string& line : split(r.config_toml, '\n')) out += line.empty() ? "\n" : "    " + line + "\n";
@@ -253,8 +262,8 @@ void run_show(const ShowOptions& o) {
 void run_merge(const MergeOptions& o) {
   for (const std::string& in : o.inputs) require_database(in);
   const MergeStats s = RunStore::merge(o.out, o.inputs);
-  std::cout << fmt::format("merged {} into {}: {} run{} copied, {} skipped (already present)\n",
-                           join(o.inputs, ", "), o.out, s.copied, s.copied == 1 ? "" : "s", s.skipped);
+  std::cout << fmt::format("merged {} into {}: {} run{} copied, {} updated (newer state), {} unchanged\n",
+                           join(o.inputs, ", "), o.out, s.copied, s.copied == 1 ? "" : "s", s.updated, s.skipped);
 }
 
 void add_db_option(CLI::App& cmd, std::string& db) {
@@ -282,7 +291,7 @@ void add_run_commands(CLI::App& app) {
   auto merge_opts = std::make_shared<MergeOptions>();
   CLI::App* db = app.add_subcommand("db", "Maintain experiment logs");
   db->require_subcommand(1);
-  CLI::App* merge = db->add_subcommand("merge", "Copy the runs of several logs into one (duplicates skipped)");
+  CLI::App* merge = db->add_subcommand("merge", "Join several logs into one by run uid (newer states win; merging again changes nothing)");
   merge->add_option("OUT", merge_opts->out, "output database, created if missing")->required();
   merge->add_option("IN", merge_opts->inputs, "input databases")->required();
   merge->callback([merge_opts] { run_merge(*merge_opts); });

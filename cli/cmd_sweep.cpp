@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "experiments/store/run_store.h"
+#include "experiments/sweep/claims.h"
 #include "experiments/sweep/plan.h"
 #include "experiments/sweep/runner.h"
 #include "experiments/sweep/shard.h"
@@ -53,8 +54,9 @@ int run_sweep_command(const SweepArgs& a) {
     return 0;
   }
 
-  RunStore::open(db);  // created (schema included) before several children open it at once
-  std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, true));
+  RunStore::open(db).mark_stale_runs();  // created (schema included) before several children open it at once
+  std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, false));
+  SweepClaims claims(db, sweep, mine);
   SweepRunOptions options;
   options.executable = std::filesystem::read_symlink("/proc/self/exe").string();
   options.db_path = db;
@@ -62,12 +64,14 @@ int run_sweep_command(const SweepArgs& a) {
   options.jobs = a.jobs;
   options.threads_per_job = std::max(1, available_cores() / a.jobs);
   options.fail_fast = a.fail_fast;
-  std::cout << fmt::format("database {}: {} to train, {} to resume, {} done; {} at once, {} thread{} each\n", db,
+  std::cout << fmt::format("database {}: {} to train, {} to resume, {} done or in progress elsewhere (as it "
+                           "stands now; cells are claimed one at a time); {} at once, {} thread{} each\n",
+                           db,
                            count_of(plan, PlanAction::train), count_of(plan, PlanAction::resume),
                            count_of(plan, PlanAction::skip), a.jobs, options.threads_per_job,
                            options.threads_per_job == 1 ? "" : "s")
             << std::flush;
-  SweepResult result = run_sweep(plan, options);
+  SweepResult result = run_sweep(claims, options);
   std::cout << "\n" << summary_table(result);
   return result.exit_status();
 }

@@ -13,16 +13,13 @@ namespace {
 
 std::string percent(const std::optional<double>& v) { return v ? fmt::format("{:.2f}%", 100 * *v) : "-"; }
 
-// Exit status: 0 completed, 1 failed, 3 diverged, 130 interrupted (like a shell's Ctrl-C).
+// Exit status: exit_code(status) (0 completed, 1 failed, 3 diverged, 130 interrupted, like a shell's Ctrl-C).
 int report(const TrainOutcome& o, const std::string& db) {
   std::cout << fmt::format("run {} {}: {} epochs, final test acc {}, best {}, {:.1f} s (database {})\n", o.run_id,
-                           o.status, o.epochs_done, percent(o.final_test_acc), percent(o.best_test_acc),
+                           to_string(o.status), o.epochs_done, percent(o.final_test_acc), percent(o.best_test_acc),
                            o.train_seconds, db);
-  if (!o.error.empty()) std::cerr << (o.status == "failed" ? "error: " : "") << o.error << "\n";
-  if (o.status == "completed") return 0;
-  if (o.status == "diverged") return 3;
-  if (o.status == "interrupted") return 130;
-  return 1;
+  if (!o.error.empty()) std::cerr << (o.status == RunStatus::failed ? "error: " : "") << o.error << "\n";
+  return exit_code(o.status);
 }
 
 }  // namespace
@@ -34,7 +31,7 @@ void add_train_commands(CLI::App& app) {
     std::string db = "runs.db";
     bool quiet = false;
     std::int64_t run_id = 0;
-    std::string sweep, variant;
+    std::string sweep, variant, expect_experiment;
   };
   auto a = std::make_shared<Args>();
   CLI::App* train = app.add_subcommand("train", "train a config and record the run in the SQLite log");
@@ -44,6 +41,8 @@ void add_train_commands(CLI::App& app) {
   train->add_flag("--quiet", a->quiet, "no progress output");
   train->add_option("--sweep", a->sweep, "record the run as part of this sweep")->group("");
   train->add_option("--variant", a->variant, "record the run as this sweep variant")->group("");
+  train->add_option("--expect-experiment", a->expect_experiment, "refuse a config that is not this experiment")
+      ->group("");
   train->callback([a] {
     ExperimentConfig cfg = load_experiment(a->config, a->sets);
     install_interrupt_handler();
@@ -52,6 +51,7 @@ void add_train_commands(CLI::App& app) {
     opts.quiet = a->quiet;
     opts.sweep = a->sweep;
     opts.variant = a->variant;
+    opts.expect_experiment = a->expect_experiment;
     int status = report(train_experiment(cfg, opts), a->db);
     if (status != 0) throw CLI::RuntimeError(status);
   });

@@ -106,4 +106,21 @@ ExperimentConfig load_experiment(const std::string& path, const std::vector<std:
   return resolve_experiment(load_config(path, overrides), path);
 }
 
+std::optional<std::string> data_model_mismatch(const ExperimentConfig& cfg) {
+  const DataConfig& d = cfg.data;
+  const bool idx = d.dataset == "mnist" || d.dataset == "fashion-mnist";
+  const std::vector<std::int64_t> shape = idx ? std::vector<std::int64_t>{1, 28, 28} : d.synthetic_shape;
+  const std::int64_t classes = idx ? 10 : d.synthetic_classes;
+  const ModelSpec& m = cfg.model;
+  if (shape != m.input.dims)
+    return fmt::format("dataset '{}' has samples of shape {} but model.input is {}", d.dataset, Shape{shape}.str(),
+                       m.input.str());
+  const Shape out = m.output();
+  if (out.dims.size() != 1 || out.dims[0] < classes)
+    return fmt::format("the model outputs {} but dataset '{}' has {} classes; the last layer should be a linear "
+                       "layer with out = {}",
+                       out.str(), d.dataset, classes, classes);
+  return std::nullopt;
+}
+
 }  // namespace incept

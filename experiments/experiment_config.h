@@ -1,5 +1,6 @@
 #pragma once
 // One experiment: a config file resolved (extends, --set) and validated as a whole.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,10 @@ ExperimentConfig load_experiment(const std::string& path, const std::vector<std:
 
 // Parses an already merged table (used by sweeps, which build variants in memory).
 ExperimentConfig resolve_experiment(toml::table root, const std::string& path);
+
+// What the config's [data] delivers, known without reading it (MNIST and Fashion-MNIST: 1x28x28, 10 classes;
+// synthetic: its shape and class count), checked against the model's input and output: the reason they do not
+// fit, or nullopt. Training checks the loaded data again; this lets a sweep's dry run find the mismatch.
+std::optional<std::string> data_model_mismatch(const ExperimentConfig& cfg);
 
 }  // namespace incept

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "experiments/experiment_identity.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
 
@@ -103,11 +104,8 @@ void fold_layer_overrides(toml::table& root) {
 }  // namespace
 
 bool is_ignored_setting(const std::string& dotted_path) {
-  // train.threads is set by a sweep from its --jobs, and checkpoint_dir is where files go: neither is part of
-  // the experiment, as the sweep's own identity hash agrees.
-  static const std::set<std::string> kIgnored = {"name",       "description",   "extends",
-                                                 "train.seed", "train.threads", "train.checkpoint_dir"};
-  return kIgnored.count(dotted_path) > 0;
+  // What is not part of the experiment (experiment_identity.h), and the seed, which varies within a variant.
+  return is_execution_setting(dotted_path) || dotted_path == "train.seed";
 }
 
 FlatConfig flatten_config(const std::string& toml_text, const std::string& origin) {

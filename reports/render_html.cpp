@@ -77,6 +77,13 @@ std::string unfinished_section(const Report& r) {
   return t.rows.empty() ? "" : "<h2>Runs that did not complete</h2>\n" + table(t);
 }
 
+std::string reused_section(const Report& r) {
+  const ReportTable t = reused_runs_table(r);
+  return t.rows.empty() ? ""
+                        : "<h2>Reused runs</h2>\n<p>Identical experiments trained before, counted in this sweep.</p>\n" +
+                              table(t);
+}
+
 std::string layers_section(const Report& r) {
   const std::vector<std::size_t> compared = layer_compared_variants(r);
   if (compared.empty()) return "";
@@ -133,7 +140,8 @@ std::string render_html(const Report& report, const std::string& chartjs) {
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>incept report: " +
          html_escape(report.scope) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" + heading(report) +
-         variants_section(report) + charts_section() + unfinished_section(report) + layers_section(report) +
+         variants_section(report) + charts_section() + unfinished_section(report) + reused_section(report) +
+         layers_section(report) +
          scripts(report, chartjs) + "</body>\n</html>\n";
 }
 

@@ -26,8 +26,10 @@ void write_epochs(JsonWriter& w, const std::vector<EpochRecord>& epochs) {
 void write_run(JsonWriter& w, const ReportRun& run) {
   const RunRecord& r = run.record;
   w.begin_object();
-  w.key("id").value(r.id).key("name").value(r.name).key("seed").value(r.seed).key("status").value(r.status);
-  w.key("error").value(r.error).key("params").value(r.params).key("macs").value(r.macs);
+  w.key("id").value(r.id).key("uid").value(r.uid).key("name").value(r.name).key("seed").value(r.seed);
+  w.key("status").value(to_string(r.status));
+  w.key("error").value(r.error).key("reused").value(run.reuse_note);
+  w.key("params").value(r.params).key("macs").value(r.macs);
   w.key("final_test_acc");
   optional_number(w, r.final_test_acc);
   w.key("best_test_acc");
@@ -75,6 +77,9 @@ void write_variant(JsonWriter& w, const Report& report, std::size_t index) {
   w.key("status_counts").begin_object();
   for (const std::string& s : ordered_statuses(v.status_counts)) w.key(s).value(v.status_counts.at(s));
   w.end_object();
+  w.key("cell_errors").begin_array();
+  for (const CellError& e : v.cell_errors) w.begin_object().key("seed").value(e.seed).key("error").value(e.error).end_object();
+  w.end_array();
   w.key("curve").begin_array();
   for (const CurvePoint& p : v.curve)
     w.begin_object().key("epoch").value(p.epoch).key("test_acc").value(p.test_acc).key("n").value(

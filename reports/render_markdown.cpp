@@ -54,6 +54,12 @@ std::string unfinished_section(const Report& r) {
   return t.rows.empty() ? "" : "\n## Runs that did not complete\n\n" + table(t);
 }
 
+// A reused run is part of the sweep's result, and where it came from is part of the record.
+std::string reused_section(const Report& r) {
+  const ReportTable t = reused_runs_table(r);
+  return t.rows.empty() ? "" : "\n## Reused runs\n\nIdentical experiments trained before, counted in this sweep.\n\n" + table(t);
+}
+
 std::string layers_section(const Report& r) {
   const std::vector<std::size_t> compared = layer_compared_variants(r);
   if (compared.empty()) return "";
@@ -71,7 +77,8 @@ std::string layers_section(const Report& r) {
 }  // namespace
 
 std::string render_markdown(const Report& report) {
-  return title(report) + variants_section(report) + unfinished_section(report) + layers_section(report);
+  return title(report) + variants_section(report) + unfinished_section(report) + reused_section(report) +
+         layers_section(report);
 }
 
 }  // namespace incept

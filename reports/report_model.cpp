@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "experiments/experiment_identity.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
 #include "reports/config_diff.h"
@@ -20,39 +21,52 @@ namespace {
 struct GroupKey {
   std::string sweep;
   std::string variant_or_name;
-  FlatConfig settings;  // empty for sweep runs
+  std::string settings;  // runs trained alone: their experiment without the seed; "" for sweep runs
   bool operator==(const GroupKey& o) const {
     return sweep == o.sweep && variant_or_name == o.variant_or_name && settings == o.settings;
   }
 };
 
-GroupKey key_of(const RunRecord& r) {
-  if (!r.variant.empty()) return {r.sweep, r.variant, {}};
-  FlatConfig settings = flatten_config(r.config_toml, fmt::format("run {}", r.id));
-  for (auto it = settings.begin(); it != settings.end();)
-    it = is_ignored_setting(it->first) ? settings.erase(it) : std::next(it);
-  return {r.sweep, r.name, std::move(settings)};
+// Runs trained alone pool when they trained the same experiment but for the seed (experiment_identity.h): the
+// one definition sweeps use too, so a report never pools what a sweep would train apart.
+GroupKey key_of(const ReportRun& run, const std::string& sweep) {
+  const RunRecord& r = run.record;
+  if (!run.cell_variant.empty()) return {sweep, run.cell_variant, ""};
+  if (!r.variant.empty()) return {r.sweep, r.variant, ""};
+  return {r.sweep, r.name, stored_experiment_hash(r.config_toml, SeedPolicy::ignore)};
 }
 
-std::vector<VariantSummary> group_runs(std::vector<ReportRun> runs) {
+std::vector<VariantSummary> group_runs(std::vector<ReportRun> runs, const std::vector<SweepCell>& cells) {
   std::sort(runs.begin(), runs.end(),
             [](const ReportRun& a, const ReportRun& b) { return a.record.id < b.record.id; });
   std::vector<GroupKey> keys;
   std::vector<VariantSummary> groups;
-  for (ReportRun& run : runs) {
-    const GroupKey key = key_of(run.record);
+  const auto group = [&](const GroupKey& key) -> VariantSummary& {
     auto it = std::find(keys.begin(), keys.end(), key);
-    if (it == keys.end()) {
-      keys.push_back(key);
-      VariantSummary v;
-      v.sweep = run.record.sweep;
-      v.variant = run.record.variant;
-      v.label = key.variant_or_name;
-      groups.push_back(std::move(v));
-      it = keys.end() - 1;
+    if (it != keys.end()) return groups[static_cast<std::size_t>(it - keys.begin())];
+    keys.push_back(key);
+    VariantSummary v;
+    v.sweep = key.sweep;
+    v.variant = key.settings.empty() ? key.variant_or_name : "";
+    v.label = key.variant_or_name;
+    groups.push_back(std::move(v));
+    return groups.back();
+  };
+  // A sweep's declared cells first, in its order: a variant without a single run still has its row.
+  std::vector<SweepCell> declared = cells;
+  std::stable_sort(declared.begin(), declared.end(),
+                   [](const SweepCell& a, const SweepCell& b) { return a.position < b.position; });
+  for (const SweepCell& c : declared) {
+    VariantSummary& v = group({c.sweep, c.variant, ""});
+    if (v.config_toml.empty()) {
+      v.config_toml = c.config_toml;
+      v.params = c.params;
+      v.macs = c.macs;
     }
-    groups[static_cast<std::size_t>(it - keys.begin())].runs.push_back(std::move(run));
+    if (!c.error.empty()) v.cell_errors.push_back({c.seed, c.error});
   }
+  const std::string sweep = declared.empty() ? "" : declared.front().sweep;
+  for (ReportRun& run : runs) group(key_of(run, sweep)).runs.push_back(std::move(run));
   return groups;
 }
 
@@ -67,12 +81,12 @@ void make_labels_unique(std::vector<VariantSummary>& variants) {
   std::set<std::string> seen;
   for (VariantSummary& v : variants)
     if (!seen.insert(v.label).second) {
-      v.label += fmt::format(" #{}", v.runs.front().record.id);
+      v.label += v.runs.empty() ? fmt::format(" #{}", seen.size()) : fmt::format(" #{}", v.runs.front().record.id);
       seen.insert(v.label);
     }
 }
 
-bool is_completed(const ReportRun& r) { return r.record.status == "completed"; }
+bool is_completed(const ReportRun& r) { return r.record.status == RunStatus::completed; }
 
 void summarize_accuracy(VariantSummary& v) {
   std::vector<double> finals;
@@ -84,12 +98,14 @@ void summarize_accuracy(VariantSummary& v) {
 void summarize_speed_and_status(VariantSummary& v) {
   std::vector<double> seconds, images_per_s;
   for (const ReportRun& r : v.runs) {
-    ++v.status_counts[r.record.status];
+    ++v.status_counts[to_string(r.record.status)];
     for (const EpochRecord& e : r.epochs) {
       seconds.push_back(e.seconds);
       images_per_s.push_back(e.images_per_s);
     }
   }
+  if (!v.cell_errors.empty()) v.status_counts[to_string(RunStatus::failed)] += static_cast<int>(v.cell_errors.size());
+  if (v.runs.empty() && v.cell_errors.empty()) ++v.status_counts["not run"];
   v.seconds_per_epoch = finite_mean(seconds);
   v.images_per_s = finite_mean(images_per_s);
 }
@@ -109,8 +125,10 @@ void summarize_curve(VariantSummary& v) {
 }
 
 void take_costs_and_layers(VariantSummary& v) {
+  if (v.runs.empty()) return;  // a declared cell without runs: its own figures
   v.params = v.runs.front().record.params;
   v.macs = v.runs.front().record.macs;
+  v.config_toml = v.runs.front().record.config_toml;
   for (const ReportRun& r : v.runs)
     if (!r.layers.empty()) {
       v.layers = r.layers;
@@ -120,10 +138,9 @@ void take_costs_and_layers(VariantSummary& v) {
 
 void diff_settings(Report& report) {
   std::vector<FlatConfig> configs;
-  for (const VariantSummary& v : report.variants) {
-    const RunRecord& first = v.runs.front().record;
-    configs.push_back(flatten_config(first.config_toml, fmt::format("run {}", first.id)));
-  }
+  for (const VariantSummary& v : report.variants)
+    configs.push_back(flatten_config(v.config_toml, v.runs.empty() ? "variant " + v.label
+                                                                   : fmt::format("run {}", v.runs.front().record.id)));
   SettingsDiff diff = differing_settings(configs);
   report.setting_keys = std::move(diff.keys);
   for (std::size_t i = 0; i < report.variants.size(); ++i) report.variants[i].settings = std::move(diff.values[i]);
@@ -176,7 +193,8 @@ std::size_t Report::run_count() const {
 }
 
 std::vector<std::string> ordered_statuses(const std::map<std::string, int>& counts) {
-  static const std::vector<std::string> kOrder = {"completed", "running", "interrupted", "diverged", "failed"};
+  static const std::vector<std::string> kOrder = {"completed", "running", "interrupted", "diverged", "failed",
+                                                  "not run"};
   std::vector<std::string> out;
   for (const std::string& s : kOrder)
     if (counts.count(s)) out.push_back(s);
@@ -186,12 +204,12 @@ std::vector<std::string> ordered_statuses(const std::map<std::string, int>& coun
 }
 
 Report build_report(std::vector<ReportRun> runs, const std::string& baseline, std::string db_path,
-                    std::string scope) {
-  if (runs.empty()) throw UserError("no runs to report");
+                    std::string scope, const std::vector<SweepCell>& cells) {
+  if (runs.empty() && cells.empty()) throw UserError("no runs to report");
   Report report;
   report.db_path = std::move(db_path);
   report.scope = std::move(scope);
-  report.variants = group_runs(std::move(runs));
+  report.variants = group_runs(std::move(runs), cells);
   make_labels_unique(report.variants);
   for (VariantSummary& v : report.variants) {
     take_costs_and_layers(v);

@@ -18,6 +18,16 @@ struct ReportRun {
   RunRecord record;
   std::vector<EpochRecord> epochs;
   std::vector<LayerRecord> layers;
+  // In a sweep's report: the variant of the cell the run answers (which a reused run's own record does not name),
+  // and for a reused run where it came from ("reused run 12, trained alone on 2026-11-30").
+  std::string cell_variant;
+  std::string reuse_note;
+};
+
+// A sweep's cell whose last attempt failed before a run existed (bad data, a crash at start-up).
+struct CellError {
+  std::int64_t seed = 0;
+  std::string error;
 };
 
 struct CurvePoint {
@@ -31,6 +41,8 @@ struct VariantSummary {
   std::string sweep;    // "" for runs trained alone
   std::string variant;  // as stored ("" for runs trained alone)
   std::vector<ReportRun> runs;  // ordered by id
+  std::string config_toml;      // the resolved config of its first run (or of its declared cell)
+  std::vector<CellError> cell_errors;  // declared cells that failed before any run existed
   std::vector<std::optional<std::string>> settings;  // aligned with Report::setting_keys; nullopt = unset
   std::int64_t params = 0;  // of the first run; every seed of a variant builds the same network
   std::int64_t macs = 0;
@@ -38,7 +50,7 @@ struct VariantSummary {
   std::optional<double> delta_vs_baseline;  // difference of means (fraction); none without completed runs
   double seconds_per_epoch = 0;         // mean over every recorded epoch of every run; NaN when none
   double images_per_s = 0;              // likewise
-  std::map<std::string, int> status_counts;  // status -> runs
+  std::map<std::string, int> status_counts;  // status -> runs ("failed" counts cell_errors; "not run" cells without runs)
   std::vector<CurvePoint> curve;        // test accuracy per epoch (see report_model.cpp for which runs)
   std::vector<LayerRecord> layers;      // of the first run that recorded them
   bool pareto_params = false;           // no other variant is at least as accurate with at most as many params
@@ -58,8 +70,10 @@ struct Report {
 std::vector<std::string> ordered_statuses(const std::map<std::string, int>& counts);
 
 // Groups `runs` (ordered by id) into variants and computes every figure. `baseline` names a variant label;
-// "" picks the variant with the lowest run id. Throws UserError for an unknown baseline.
+// "" picks the first variant. Throws UserError for an unknown baseline. With `cells` (a sweep's report), every
+// declared variant is a row in the sweep's order, with or without runs, and runs are grouped by the cell they
+// answer; otherwise variants are ordered by their lowest run id.
 Report build_report(std::vector<ReportRun> runs, const std::string& baseline, std::string db_path,
-                    std::string scope);
+                    std::string scope, const std::vector<SweepCell>& cells = {});
 
 }  // namespace incept

@@ -30,6 +30,12 @@ Report load_report(const ReportRequest& request) {
   if (!request.runs.empty()) selection.ids = parse_run_ids(request.runs);
 
   const RunStore store = open_report_store(request.db);
+  if (!request.sweep.empty()) {
+    if (std::optional<SweepReportInput> sweep = load_sweep_runs(store, request.sweep)) {
+      const std::string baseline = request.baseline.empty() ? sweep->baseline : request.baseline;
+      return build_report(std::move(sweep->runs), baseline, request.db, "sweep " + request.sweep, sweep->cells);
+    }
+  }
   std::vector<ReportRun> runs = load_report_runs(store, select_runs(store, selection));
   const std::string scope = !request.sweep.empty() ? "sweep " + request.sweep
                             : !request.runs.empty() ? "runs " + request.runs

@@ -12,9 +12,6 @@ namespace incept {
 
 namespace {
 
-// As `incept runs`: a 'running' run silent this long has died (heartbeats come at least once per epoch).
-constexpr double kStaleAfterSeconds = 120;
-
 bool writable(const std::string& path) {
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
@@ -27,7 +24,7 @@ bool writable(const std::string& path) {
 void refresh_if_writable(const std::string& path) {
   if (!writable(path)) return;
   try {
-    RunStore::open(path).mark_stale_runs(kStaleAfterSeconds);
+    RunStore::open(path).mark_stale_runs();
   } catch (const UserError&) {
     // Any real problem with the file resurfaces when it is opened for reading.
   }
@@ -46,8 +43,27 @@ RunStore open_report_store(const std::string& path) {
 std::vector<ReportRun> load_report_runs(const RunStore& store, const std::vector<RunRecord>& runs) {
   std::vector<ReportRun> out;
   out.reserve(runs.size());
-  for (const RunRecord& r : runs) out.push_back({r, store.epochs(r.id), store.layers(r.id)});
+  for (const RunRecord& r : runs) out.push_back({r, store.epochs(r.id), store.layers(r.id), "", ""});
   return out;
+}
+
+std::optional<SweepReportInput> load_sweep_runs(const RunStore& store, const std::string& sweep) {
+  const std::optional<SweepInfo> info = store.sweep_info(sweep);
+  if (!info) return std::nullopt;
+  SweepReportInput in;
+  in.baseline = info->baseline;
+  in.cells = store.sweep_cells(sweep);
+  for (const SweepMember& m : store.sweep_members(sweep)) {
+    const std::optional<RunRecord> r = store.get_run_by_uid(m.run_uid);
+    if (!r) continue;  // a member whose run was never merged into this log
+    std::string note;
+    if (m.reused)
+      note = fmt::format("reused run {}, trained {} on {}", r->id,
+                         r->sweep.empty() ? "alone" : fmt::format("by sweep {} (variant {})", r->sweep, r->variant),
+                         r->started_at.substr(0, 10));
+    in.runs.push_back({*r, store.epochs(r->id), store.layers(r->id), m.variant, note});
+  }
+  return in;
 }
 
 }  // namespace incept

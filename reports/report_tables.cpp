@@ -74,10 +74,27 @@ ReportTable unfinished_runs_table(const Report& r) {
   for (const VariantSummary& v : r.variants)
     for (const ReportRun& run : v.runs) {
       const RunRecord& rec = run.record;
-      if (rec.status == "completed") continue;
-      t.rows.push_back({std::to_string(rec.id), v.label, std::to_string(rec.seed), rec.status,
+      if (rec.status == RunStatus::completed) continue;
+      t.rows.push_back({std::to_string(rec.id), v.label, std::to_string(rec.seed), to_string(rec.status),
                         fmt::format("{}/{}", rec.epochs_done, rec.epochs_planned), rec.error.empty() ? "-" : rec.error});
     }
+  // Declared cells that failed before a run existed (missing data, a crash at start-up) are results too.
+  for (const VariantSummary& v : r.variants)
+    for (const CellError& e : v.cell_errors)
+      t.rows.push_back({"-", v.label, std::to_string(e.seed), to_string(RunStatus::failed), "0",
+                        "before any run existed: " + e.error});
+  return t;
+}
+
+ReportTable reused_runs_table(const Report& r) {
+  ReportTable t;
+  for (const auto& [title, numeric] :
+       std::vector<std::pair<std::string, bool>>{{"variant", false}, {"seed", true}, {"run", true}, {"origin", false}})
+    add_column(t, title, numeric);
+  for (const VariantSummary& v : r.variants)
+    for (const ReportRun& run : v.runs)
+      if (!run.reuse_note.empty())
+        t.rows.push_back({v.label, std::to_string(run.record.seed), std::to_string(run.record.id), run.reuse_note});
   return t;
 }
 

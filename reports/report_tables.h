@@ -19,8 +19,11 @@ ReportTable variants_table(const Report& report);
 std::string variants_legend();
 // "by params: a, b; by MACs: a" or "" when no variant has a completed run.
 std::string pareto_summary(const Report& report);
-// Runs that did not complete (failed, diverged, interrupted, running), with their errors; no rows if none.
+// Runs that did not complete (failed, diverged, interrupted, running), with their errors, and a sweep's cells that
+// failed before any run existed; no rows if none.
 ReportTable unfinished_runs_table(const Report& report);
+// A sweep's cells answered by a run trained outside them (alone or by another sweep): which run, from where.
+ReportTable reused_runs_table(const Report& report);
 // Per-layer params and MACs of `other` next to `base`, with ratios and a total row.
 ReportTable layer_table(const VariantSummary& base, const VariantSummary& other);
 // "98.70 ± 0.05 (n=2) vs 98.50 ± 0.10 (n=3) (+0.20 pp)"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "experiments/experiment_config.h"
@@ -42,19 +43,25 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 TEST_CASE("a training run is recorded with its config, costs, epochs and layers", "[training]") {
   TempDir tmp;
   TrainOutcome out = train(tmp, "runs.db");
-  REQUIRE(out.status == "completed");
+  REQUIRE(out.status == RunStatus::completed);
   CHECK(out.epochs_done == 2);
   RunStore store = RunStore::open((tmp.path() / "runs.db").string());
   auto run = store.get_run(out.run_id);
   REQUIRE(run);
-  CHECK(run->status == "completed");
+  CHECK(run->status == RunStatus::completed);
   CHECK(run->params > 0);
   CHECK(run->macs > 0);
   CHECK(contains(run->config_toml, "inception_reduced"));
   CHECK(run->config_hash.size() == 16);
   CHECK(run->device == "cpu");
   CHECK(run->seed == 7);
-  CHECK_FALSE(run->checkpoint_path.empty());
+  // The checkpoint after the last epoch, named by the run's uid and position, vouched for by the log.
+  CHECK(run->checkpoint.path == checkpoint_file((tmp.path() / "checkpoints").string(), run->uid, TrainPosition{2}));
+  CHECK(run->checkpoint.epochs_done == 2);
+  CHECK(run->checkpoint.md5.size() == 32);
+  CHECK(std::filesystem::exists(run->checkpoint.path));
+  CHECK(std::distance(std::filesystem::directory_iterator(tmp.path() / "checkpoints"),
+                      std::filesystem::directory_iterator()) == 1);  // the one it replaced is gone
   auto epochs = store.epochs(out.run_id);
   REQUIRE(epochs.size() == 2);
   CHECK(epochs[1].test_acc > 0.5);  // synthetic classes are learnable: far above chance (0.1)
@@ -84,10 +91,10 @@ TEST_CASE("same seed and config on CPU give identical losses and accuracies", "[
 TEST_CASE("a NaN loss stops the run as diverged, naming where", "[training]") {
   TempDir tmp;
   TrainOutcome out = train(tmp, "runs.db", {"train.lr=1e5", "model.bn=false", "train.momentum=0"});
-  CHECK(out.status == "diverged");
+  CHECK(out.status == RunStatus::diverged);
   CHECK(contains(out.error, "at epoch 1 batch"));
   RunStore store = RunStore::open((tmp.path() / "runs.db").string());
-  CHECK(store.get_run(out.run_id)->status == "diverged");
+  CHECK(store.get_run(out.run_id)->status == RunStatus::diverged);
   CHECK(contains(store.get_run(out.run_id)->error, "loss became"));
 }
 
@@ -101,7 +108,7 @@ TEST_CASE("aux heads train with their loss weight and are ignored at evaluation"
   opts.db_path = (tmp.path() / "runs.db").string();
   opts.quiet = true;
   TrainOutcome out = train_experiment(c, opts);
-  CHECK(out.status == "completed");
+  CHECK(out.status == RunStatus::completed);
   Network net(c.model);
   net->eval();
   torch::NoGradGuard g;
@@ -213,7 +220,7 @@ TEST_CASE("Ctrl-C checkpoints the run as interrupted and resume reaches the unin
       return;
     }
     CHECK(code == 130);
-    CHECK(run->status == "interrupted");
+    CHECK(run->status == RunStatus::interrupted);
     CHECK(contains(run->error, "incept resume 1"));
   }
   auto resumed = incept::testing::run_incept("resume 1 --quiet --db '" + db + "'", tmp.path().string());
@@ -227,7 +234,7 @@ TEST_CASE("Ctrl-C checkpoints the run as interrupted and resume reaches the unin
     CHECK(ea[i].train_loss == eb[i].train_loss);
     CHECK(ea[i].test_acc == eb[i].test_acc);
   }
-  CHECK(b.get_run(1)->status == "completed");
+  CHECK(b.get_run(1)->status == RunStatus::completed);
 }
 
 TEST_CASE("a checkpoint restores the weights, the optimizer and the position, amp's loss scale included",
@@ -247,12 +254,19 @@ TEST_CASE("a checkpoint restores the weights, the optimizer and the position, am
   position.loss_scale = 1024;
   position.loss_scale_good_steps = 37;
   const std::string path = (tmp.path() / "run.pt").string();
-  save_checkpoint(path, *saved, *saved_optimizer, position);
+  RunRecord run;
+  run.id = 5;
+  run.uid = "0123456789abcdef0123456789abcdef";
+  run.config_hash = cfg.hash;
+  run.checkpoint = save_checkpoint(path, CheckpointOwner{run.uid, run.config_hash}, *saved, *saved_optimizer, position);
+  CHECK(run.checkpoint.path == path);
+  CHECK(run.checkpoint.epochs_done == 3);
+  CHECK(run.checkpoint.next_batch == 17);
 
   torch::manual_seed(2);
   Network loaded(cfg.model);
   auto loaded_optimizer = make_optimizer(cfg.train, loaded->parameters());
-  const TrainPosition back = load_checkpoint(path, *loaded, *loaded_optimizer, torch::kCPU);
+  const TrainPosition back = load_checkpoint(verify_checkpoint(run, 3), *loaded, *loaded_optimizer, torch::kCPU);
   CHECK(back.epochs_done == 3);
   CHECK(back.next_batch == 17);
   CHECK(back.loss_sum == 1.25);
@@ -287,7 +301,7 @@ TEST_CASE("performance switches train the same network to the same result", "[tr
         std::vector<std::string>{"train.amp=true"}}) {
     INFO("switch " << sets.front());
     TrainOutcome out = train(tmp, "switch.db", sets);
-    REQUIRE(out.status == "completed");
+    REQUIRE(out.status == RunStatus::completed);
     RunStore s = RunStore::open((tmp.path() / "switch.db").string());
     const auto epochs = s.epochs(out.run_id);
     REQUIRE(epochs.size() == reference.size());

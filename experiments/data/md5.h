@@ -1,5 +1,6 @@
 #pragma once
-// MD5 (RFC 1321), used only to verify downloaded dataset files against published checksums.
+// MD5 (RFC 1321): verifies downloaded dataset files against published checksums, and checkpoints against the
+// checksum their run log recorded (damage, not tampering, is what it guards against).
 #include <array>
 #include <cstddef>
 #include <cstdint>

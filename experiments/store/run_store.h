@@ -6,10 +6,15 @@
 //
 // A RunStore is one SQLite connection: use it from one thread at a time; give each thread its own.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "experiments/store/process_identity.h"
+#include "experiments/store/run_status.h"
 
 namespace incept {
 
@@ -17,12 +22,25 @@ namespace sqlite {
 class Connection;
 }
 
+// The checkpoint a run's log vouches for: the file, the position it holds and the MD5 of its payload. A resume
+// loads nothing that does not match it (see experiments/train/checkpoint.h).
+struct CheckpointRef {
+  std::string path;
+  std::int64_t epochs_done = 0;  // completed epochs at the checkpoint
+  std::int64_t next_batch = 0;   // batches already done in the next epoch (0 at an epoch boundary)
+  std::string md5;               // "" for checkpoints recorded before schema 3 (they carry no identity)
+};
+
 struct RunRecord {
-  std::int64_t id = 0;
+  std::int64_t id = 0;   // this log's number for the run (merges renumber)
+  std::string uid;       // globally unique, kept by merges; set by begin_run (ignored on insert)
   std::string name;
-  std::string status;       // running | completed | failed | diverged | interrupted
+  RunStatus status = RunStatus::running;
   std::string config_toml;  // the resolved config
   std::string config_hash;
+  // The experiment the run belongs to (experiment_hash(), seed included): what sweeps and reports compare.
+  // begin_run computes it from config_toml when it is empty.
+  std::string experiment_hash;
   std::string device;
   std::string torch_version;
   std::string sweep;    // sweep name, or ""
@@ -36,16 +54,18 @@ struct RunRecord {
   std::string started_at;  // UTC "YYYY-MM-DDTHH:MM:SSZ"
   std::string finished_at;
   std::string heartbeat_at;
+  std::string claimed_at;  // when its current (or last) holder claimed it
   std::string error;
-  std::string checkpoint_path;
+  CheckpointRef checkpoint;  // path "" = none yet
   std::int64_t epochs_planned = 0;
   std::int64_t epochs_done = 0;  // read-only: number of epoch rows (filled by queries, ignored on insert)
-  // The process that runs (or last ran) the run: its id and the host it runs on, so a 'running' run whose
-  // process has died on this host is marked interrupted at once. 0 / "" = unknown (then only the heartbeat
-  // timeout applies). The trainer fills them with this_process_id() and this_host_name(). Hosts are told apart
-  // by name only: machines (or containers with their own pid namespace) sharing one log need distinct names.
+  // The process that holds (or last held) the run. begin_run and claim_run record the calling process; on insert
+  // through merge the fields are copied. Hosts are told apart by name only: machines (or containers with their
+  // own pid namespace) sharing one log need distinct names.
   std::int64_t pid = 0;
   std::string host;
+  std::string process_start;
+  ProcessIdentity holder() const { return {pid, host, process_start}; }
 };
 
 // Metrics a training step could not compute (a diverged loss) are NaN; they read back as NaN.
@@ -73,22 +93,53 @@ struct LayerRecord {
 
 struct MergeStats {
   int copied = 0;   // runs added to the output
-  int skipped = 0;  // runs the output already had (same config_hash and started_at)
+  int updated = 0;  // runs the output had in an older state (fewer epochs, not yet finished): replaced
+  int skipped = 0;  // runs the output already had as they are (or in a newer state)
 };
 
-// The statuses a run can have; finish_run accepts all but "running".
-bool is_valid_run_status(const std::string& status);
+// A claim on a run: the token its holder writes with. Every write to a claimed run is conditioned on the token,
+// so a process that lost its claim (declared dead, run taken over) can never write into the run again.
+struct RunClaim {
+  std::int64_t run_id = 0;
+  std::string uid;
+  std::string token;
+};
+
+// A sweep's declared work: one (variant, seed) cell.
+struct SweepCell {
+  std::string sweep;
+  std::string variant;
+  std::int64_t seed = 0;
+  std::int64_t position = 0;     // order in the sweep's plan
+  std::string experiment_hash;   // what a run must have trained to answer it
+  std::string config_toml;       // the resolved config it trains
+  std::int64_t params = 0, macs = 0;
+  std::string worker;            // claim token of the sweep process working on it; "" = none
+  ProcessIdentity worker_process;
+  std::string claimed_at, heartbeat_at;
+  std::string error;             // why its last attempt failed before a run existed
+};
+
+// A run that answers a sweep cell.
+struct SweepMember {
+  std::string variant;
+  std::int64_t seed = 0;
+  std::string run_uid;
+  bool reused = false;  // trained outside this cell (alone or by another sweep), reused because identical
+  std::string added_at;
+};
+
+struct SweepInfo {
+  std::string name;
+  std::string baseline;  // "" = the first variant
+  std::string file;
+};
+
+// Who holds a running run, for messages: "pid 123 on host (since ..., last heartbeat ...)".
+std::string describe_holder(const RunRecord& r);
 
 // Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (the format of every timestamp in the log).
 std::string utc_timestamp_now();
-
-// What RunRecord::pid and RunRecord::host hold for the calling process.
-std::int64_t this_process_id();
-std::string this_host_name();
-
-// A running run heartbeats at least every ten seconds and after every epoch; one silent this long, whose process
-// cannot be checked (another host, an old log), has died.
-constexpr double kHeartbeatTimeoutSeconds = 120;
 
 class RunStore {
  public:
@@ -107,45 +158,89 @@ class RunStore {
   bool read_only() const;
   int schema_version() const;
 
-  // Inserts `r` (its id, status, timestamps, metrics and epochs_done are ignored) as status 'running' with
-  // started_at = heartbeat_at = now; returns the new id.
+  // ---- a run's life: every write below to a run needs this connection's claim on it ----
+  // Inserts `r` (its id, uid, status, timestamps, metrics and epochs_done are ignored) as status 'running' held
+  // by the calling process, with a fresh uid and claim; returns the new id. A run of a sweep (r.sweep) becomes a
+  // member of its cell (r.variant, r.seed) in the same transaction.
   std::int64_t begin_run(const RunRecord& r);
+  // Takes a stopped run (interrupted, failed, diverged) for the calling process, in one transaction: its status
+  // becomes 'running' with a fresh claim, heartbeat and holder. Refused (UserError) when the run does not exist,
+  // completed, or is held by a live process ("run N is being trained by pid P on HOST since ..."); a holder that
+  // died is recognised first. With `expected_checkpoint_md5`, also refused when the log's checkpoint changed since
+  // the caller verified it.
+  RunClaim claim_run(std::int64_t run_id, const std::optional<std::string>& expected_checkpoint_md5 = std::nullopt);
+  // Gives a claimed run back as it was before claim_run (status and error), for a resume that could not start.
+  void release_run(std::int64_t run_id, RunStatus status, const std::string& error);
+  // This connection's claim on a run it began or claimed (for another connection of the same process: adopt it).
+  RunClaim claim_of(std::int64_t run_id) const;
+  void adopt_claim(const RunClaim& claim);
+
   // All rows in one transaction; `run_id` overrides each layer's run_id.
   void add_layers(std::int64_t run_id, const std::vector<LayerRecord>& layers);
-  // One transaction: the epoch row, the run's final/best test accuracy and its heartbeat change together.
-  // Recording an epoch twice is an error (use delete_epochs_from when resuming).
-  void record_epoch(const EpochRecord& e);
-  void heartbeat(std::int64_t run_id);
-  void set_checkpoint(std::int64_t run_id, const std::string& path);
-  // Sets status (any valid status but "running"), train_seconds, error and finished_at = now.
-  void finish_run(std::int64_t run_id, const std::string& status, double train_seconds,
-                  const std::string& error = "");
-  // For resume: status back to 'running', fresh heartbeat, finished_at and error cleared; the calling
-  // process (this_process_id() on this_host_name()) becomes the run's process.
-  void reopen_run(std::int64_t run_id);
-  // Drops epochs >= `epoch` (resuming from an earlier checkpoint) and recomputes final/best test accuracy.
+  // One transaction: the epoch row, the run's final/best test accuracy, its heartbeat and (when given) the
+  // checkpoint that holds the state after this epoch change together, so the log and its checkpoint never
+  // disagree about the position. Recording an epoch twice is an error.
+  void record_epoch(const EpochRecord& e, const std::optional<CheckpointRef>& checkpoint = std::nullopt);
+  // Whether this connection still holds the run; refreshes its heartbeat when it does. Never throws for a lost
+  // claim (the heartbeat thread asks; the trainer decides).
+  bool heartbeat(std::int64_t run_id);
+  void set_checkpoint(std::int64_t run_id, const CheckpointRef& checkpoint);
+  // Sets status (any but running), train_seconds, error and finished_at = now; the claim ends.
+  void finish_run(std::int64_t run_id, RunStatus status, double train_seconds, const std::string& error = "");
+  // Drops epochs >= `epoch` (a checkpoint written before schema 3 may be one epoch behind its log) and recomputes
+  // final/best test accuracy.
   void delete_epochs_from(std::int64_t run_id, int epoch);
-  // 'running' runs whose process is gone become 'interrupted' (finished_at = their last heartbeat);
-  // returns how many. A run recorded with a pid on this host is gone as soon as that process no longer
-  // exists (error "process <pid> on <host> ended without finishing the run (last heartbeat <heartbeat_at>)");
-  // any other run once its heartbeat is older than the timeout (error "no heartbeat since <heartbeat_at>").
-  int mark_stale_runs(double heartbeat_timeout_seconds = kHeartbeatTimeoutSeconds);
+  // 'running' runs whose holder is gone become 'interrupted' (finished_at = their last heartbeat); returns how
+  // many. A run held by a process of this host is gone exactly when that process is (error "process <pid> on
+  // <host> ended without finishing the run (last heartbeat <heartbeat_at>)"), however old its heartbeat: a
+  // stopped or busy process is alive. Any other run once its heartbeat is older than the lease (error "no
+  // heartbeat since <heartbeat_at>").
+  int mark_stale_runs(double lease = lease_seconds());
+
+  // ---- sweeps ----
+  // Records what a sweep declares: its baseline and every cell (new cells added, known ones given their current
+  // position and experiment; members of a cell whose experiment changed are dropped from it).
+  void register_sweep(const SweepInfo& sweep, const std::vector<SweepCell>& cells);
+  std::optional<SweepInfo> sweep_info(const std::string& sweep) const;
+  std::vector<std::string> sweep_names() const;
+  std::vector<SweepCell> sweep_cells(const std::string& sweep) const;  // by position
+  std::vector<SweepMember> sweep_members(const std::string& sweep) const;  // by added_at
+  // Takes a cell for the sweep process `worker` (token) unless another live sweep process holds it; returns
+  // whether it did. Another host's worker is alive while its heartbeat is younger than the lease.
+  bool claim_cell(const std::string& sweep, const std::string& variant, std::int64_t seed, const std::string& worker);
+  // Lets go of a cell `worker` holds, recording `error` (a failure before any run existed; "" clears it).
+  void release_cell(const std::string& sweep, const std::string& variant, std::int64_t seed,
+                    const std::string& worker, const std::string& error);
+  // Refreshes the heartbeat of every cell `worker` holds.
+  void heartbeat_cells(const std::string& worker);
+  // Records that run `run_uid` answers a cell (no-op when it already does).
+  void add_member(const std::string& sweep, const std::string& variant, std::int64_t seed, const std::string& run_uid,
+                  bool reused);
+
+  // Runs `body` in one write transaction: the store's own writes inside it join it, and an exception rolls all
+  // of it back. For decisions that must read and write atomically (a sweep claiming its next cell).
+  void write_transaction(const std::string& what, const std::function<void()>& body);
 
   std::vector<RunRecord> list_runs(const std::string& sweep = "") const;  // ordered by id; "" = all
   std::optional<RunRecord> get_run(std::int64_t id) const;
+  std::optional<RunRecord> get_run_by_uid(const std::string& uid) const;
+  // The runs of one experiment (experiment_hash()), oldest first (by started_at, then id).
+  std::vector<RunRecord> runs_of_experiment(const std::string& experiment_hash) const;
   std::vector<EpochRecord> epochs(std::int64_t run_id) const;  // ordered by epoch
   std::vector<LayerRecord> layers(std::int64_t run_id) const;  // ordered by idx
-  // The newest run (by started_at, then id) with that config hash, whatever its status.
-  std::optional<RunRecord> latest_by_hash(const std::string& config_hash) const;
 
-  // Copies every run of `inputs` (with new ids) and its epochs and layers into `out_path`, created if
-  // missing. A run the output already has (same config_hash and started_at) is skipped, so merging
-  // the same files again is harmless. Each input is copied in one transaction.
+  // Joins `inputs` into `out_path` by run uid, in one transaction: a run the output lacks is copied (with a new
+  // id), one it has in an older state (fewer epochs; running or interrupted where the input has finished) is
+  // replaced with its epochs and layers, anything else is left alone; sweep cells and members are joined. Merging
+  // the same files again changes nothing. On any error the output is left as it was, and is not created when it
+  // did not exist.
   static MergeStats merge(const std::string& out_path, const std::vector<std::string>& inputs);
 
  private:
   explicit RunStore(std::unique_ptr<sqlite::Connection> db);
+  const std::string& token_of(std::int64_t run_id) const;  // throws std::logic_error without a claim
   std::unique_ptr<sqlite::Connection> db_;
+  std::map<std::int64_t, std::string> claims_;  // run id -> claim token this connection writes with
 };
 
 }  // namespace incept

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+#include <vector>
+
+#include "experiments/experiment_identity.h"
 #include "framework/diagnostics.h"
 
 namespace incept::store_schema {
@@ -14,7 +18,11 @@ constexpr std::int64_t kApplicationId = 0x494E4350;
 struct Migration {
   int version;      // user_version after this migration
   const char* sql;  // statements to run; never edit a released one, append a new migration instead
+  // What SQL cannot do, run after `sql` in the same transaction (nullptr: nothing).
+  void (*after)(sqlite::Connection& db) = nullptr;
 };
+
+void fill_experiment_hashes(sqlite::Connection& db);
 
 // Text columns are NOT NULL with '' meaning "unset", matching RunRecord's strings. Metric columns are
 // nullable because SQLite stores NaN (a diverged loss) as NULL.
@@ -77,7 +85,87 @@ CREATE TABLE layers (
 ALTER TABLE runs ADD COLUMN pid  INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN host TEXT    NOT NULL DEFAULT '';
 )sql"},
+    // v3: run identity and ownership. Every run gets a globally unique id (kept by merges, named in its
+    // checkpoint), the experiment it belongs to (experiment_identity.h), the claim of the process that trains it
+    // (a random token; the process's start time tells a live process from a reused pid) and the checkpoint the
+    // log vouches for (position and checksum). Sweeps record what they declare (cells) and which runs answer each
+    // cell (members), reused runs included.
+    {3, R"sql(
+ALTER TABLE runs ADD COLUMN uid              TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN experiment_hash  TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN owner            TEXT    NOT NULL DEFAULT '';  -- claim token of the training process
+ALTER TABLE runs ADD COLUMN process_start    TEXT    NOT NULL DEFAULT '';  -- boot id and start time of pid
+ALTER TABLE runs ADD COLUMN claimed_at       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN checkpoint_epoch INTEGER NOT NULL DEFAULT 0;   -- epochs done at the checkpoint
+ALTER TABLE runs ADD COLUMN checkpoint_batch INTEGER NOT NULL DEFAULT 0;   -- batches done in the next epoch
+ALTER TABLE runs ADD COLUMN checkpoint_md5   TEXT    NOT NULL DEFAULT '';  -- '' = written before v3
+UPDATE runs SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX runs_by_uid ON runs(uid);
+CREATE INDEX runs_by_experiment ON runs(experiment_hash);
+
+CREATE TABLE sweeps (
+  name       TEXT PRIMARY KEY,
+  baseline   TEXT NOT NULL DEFAULT '',   -- the variant its reports compare against ('' = the first)
+  file       TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sweep_cells (
+  sweep           TEXT    NOT NULL,
+  variant         TEXT    NOT NULL,
+  seed            INTEGER NOT NULL,
+  position        INTEGER NOT NULL DEFAULT 0,   -- order in the sweep's plan
+  experiment_hash TEXT    NOT NULL DEFAULT '',
+  config_toml     TEXT    NOT NULL DEFAULT '',  -- the resolved config it trains (reports show cells without runs)
+  params          INTEGER NOT NULL DEFAULT 0,
+  macs            INTEGER NOT NULL DEFAULT 0,
+  worker          TEXT    NOT NULL DEFAULT '',  -- claim token of the sweep process working on it ('' = none)
+  worker_pid      INTEGER NOT NULL DEFAULT 0,
+  worker_host     TEXT    NOT NULL DEFAULT '',
+  worker_start    TEXT    NOT NULL DEFAULT '',
+  claimed_at      TEXT    NOT NULL DEFAULT '',
+  heartbeat_at    TEXT    NOT NULL DEFAULT '',
+  error           TEXT    NOT NULL DEFAULT '',  -- why its last attempt failed before a run existed
+  PRIMARY KEY (sweep, variant, seed)
+) WITHOUT ROWID;
+CREATE TABLE sweep_members (
+  sweep    TEXT    NOT NULL,
+  variant  TEXT    NOT NULL,
+  seed     INTEGER NOT NULL,
+  run_uid  TEXT    NOT NULL,
+  reused   INTEGER NOT NULL DEFAULT 0,  -- 1: trained outside this cell (alone or by another sweep) and reused
+  added_at TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (sweep, variant, seed, run_uid)
+) WITHOUT ROWID;
+
+-- Sweeps recorded before v3 declared nothing: their runs are their cells and members.
+INSERT OR IGNORE INTO sweeps (name) SELECT DISTINCT sweep FROM runs WHERE sweep <> '';
+INSERT OR IGNORE INTO sweep_cells (sweep, variant, seed, position, config_toml, params, macs)
+  SELECT sweep, variant, seed, min(id), config_toml, params, macs FROM runs WHERE sweep <> ''
+  GROUP BY sweep, variant, seed;
+INSERT OR IGNORE INTO sweep_members (sweep, variant, seed, run_uid, added_at)
+  SELECT sweep, variant, seed, uid, started_at FROM runs WHERE sweep <> '';
+)sql",
+     fill_experiment_hashes},
 };
+
+// The experiment of every run recorded before v3 (and of the cells those runs answer), by the one definition.
+void fill_experiment_hashes(sqlite::Connection& db) {
+  std::vector<std::pair<std::int64_t, std::string>> hashes;
+  {
+    sqlite::Statement st(db, "SELECT id, config_toml FROM runs WHERE experiment_hash = ''", "read stored configs");
+    while (st.step()) hashes.emplace_back(st.int64(0), stored_experiment_hash(st.text(1)));
+  }
+  sqlite::Statement up(db, "UPDATE runs SET experiment_hash = ?2 WHERE id = ?1", "record experiment hashes");
+  for (const auto& [id, hash] : hashes) {
+    up.reset();
+    up.bind(1, id).bind(2, hash);
+    up.run();
+  }
+  db.exec("UPDATE sweep_cells SET experiment_hash = coalesce((SELECT r.experiment_hash FROM sweep_members m "
+          "JOIN runs r ON r.uid = m.run_uid WHERE m.sweep = sweep_cells.sweep AND m.variant = sweep_cells.variant "
+          "AND m.seed = sweep_cells.seed LIMIT 1), '') WHERE experiment_hash = ''",
+          "record the experiments of sweep cells");
+}
 
 int user_version(sqlite::Connection& db) {
   return static_cast<int>(db.query_int("PRAGMA user_version", "read the schema version"));
@@ -114,6 +202,7 @@ void apply_pending(sqlite::Connection& db) {
   for (const Migration& m : kMigrations) {
     if (m.version <= current) continue;
     db.exec(m.sql, fmt::format("apply schema migration {}", m.version));
+    if (m.after) m.after(db);
   }
   db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId), "stamp the application id");
   db.exec(fmt::format("PRAGMA user_version = {}", latest_version()), "record the schema version");

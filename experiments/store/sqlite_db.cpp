@@ -251,6 +251,7 @@ std::string Statement::text(int col) const {
 // WriteTransaction
 
 WriteTransaction::WriteTransaction(Connection& db, std::string what) : db_(db), what_(std::move(what)) {
+  if (sqlite3_get_autocommit(db_.handle()) == 0) return;  // inside an enclosing transaction, which decides
   db_.exec_retrying_busy("BEGIN IMMEDIATE", what_);
   open_ = true;
 }
@@ -261,6 +262,7 @@ WriteTransaction::~WriteTransaction() {
 }
 
 void WriteTransaction::commit() {
+  if (!open_) return;
   db_.exec("COMMIT", what_);
   open_ = false;
 }

@@ -92,7 +92,8 @@ class Statement {
 
 // A write transaction taken with BEGIN IMMEDIATE, so the write lock is acquired up front (where waiting
 // is safe) instead of when a read transaction tries to upgrade (where SQLite fails at once with
-// SQLITE_BUSY). Rolls back unless commit() is called.
+// SQLITE_BUSY). Rolls back unless commit() is called. Inside an enclosing transaction it does nothing: the
+// enclosing one commits or rolls back the whole (an exception from the inner part reaches it and rolls back).
 class WriteTransaction {
  public:
   WriteTransaction(Connection& db, std::string what);

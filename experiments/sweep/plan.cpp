@@ -6,13 +6,12 @@
 
 #include <fmt/format.h>
 
-#include "experiments/sweep/identity.h"
 
 namespace incept {
 
 namespace {
 
-const RunRecord* newest_with_status(const std::vector<RunRecord>& runs, const std::string& status) {
+const RunRecord* newest_with_status(const std::vector<RunRecord>& runs, RunStatus status) {
   for (auto it = runs.rbegin(); it != runs.rend(); ++it)
     if (it->status == status) return &*it;
   return nullptr;
@@ -33,7 +32,7 @@ RunHistory RunHistory::load(const std::string& db_path, bool correct_stale) {
 RunHistory::RunHistory(const std::vector<RunRecord>& runs) {
   for (const RunRecord& r : runs) {
     last_id_ = std::max(last_id_, r.id);
-    if (auto hash = stored_experiment_hash(r.config_toml)) by_hash_[*hash].push_back(r);
+    by_hash_[r.experiment_hash].push_back(r);
   }
   // Merged logs renumber runs, so order by start time first, as RunStore::latest_by_hash does.
   for (auto& [hash, list] : by_hash_)
@@ -57,19 +56,19 @@ PlannedVariant plan_variant(const ResolvedVariant& variant, const std::vector<Ru
     p.reason = std::move(reason);
     return p;
   };
-  if (const RunRecord* r = newest_with_status(earlier, "completed"))
+  if (const RunRecord* r = newest_with_status(earlier, RunStatus::completed))
     return decide(PlanAction::skip, r, fmt::format("completed as run {}", r->id));
-  if (const RunRecord* r = newest_with_status(earlier, "diverged"))
+  if (const RunRecord* r = newest_with_status(earlier, RunStatus::diverged))
     return decide(PlanAction::skip, r, fmt::format("diverged as run {} (not retried)", r->id));
-  if (const RunRecord* r = newest_with_status(earlier, "running"))
+  if (const RunRecord* r = newest_with_status(earlier, RunStatus::running))
     return decide(PlanAction::skip, r, fmt::format("run {} is running in another process", r->id));
   const RunRecord* last = earlier.empty() ? nullptr : &earlier.back();
-  if (last && last->status == "interrupted") {
-    if (!last->checkpoint_path.empty() && file_exists(last->checkpoint_path))
+  if (last && last->status == RunStatus::interrupted) {
+    if (!last->checkpoint.path.empty() && file_exists(last->checkpoint.path))
       return decide(PlanAction::resume, last, fmt::format("resume interrupted run {}", last->id));
     return decide(PlanAction::train, last, fmt::format("train again (run {} stopped before a checkpoint)", last->id));
   }
-  if (last) return decide(PlanAction::train, last, fmt::format("train again (run {} {})", last->id, last->status));
+  if (last) return decide(PlanAction::train, last, fmt::format("train again (run {} {})", last->id, to_string(last->status)));
   return decide(PlanAction::train, nullptr, "train");
 }
 

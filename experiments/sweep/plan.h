@@ -21,11 +21,11 @@ struct PlannedVariant {
   std::string reason;                // for people: "completed as run 12", "resume interrupted run 7", ...
 };
 
-// The runs of a log, by experiment hash (see identity.h).
+// The runs of a log, by experiment (runs.experiment_hash; see experiments/experiment_identity.h).
 class RunHistory {
  public:
-  // A file that does not exist is an empty history. With `correct_stale`, runs whose process died (no heartbeat
-  // for two minutes) are first marked interrupted, which writes to the file; a dry run reads only.
+  // A file that does not exist is an empty history. With `correct_stale`, runs whose process died are first marked
+  // interrupted, which writes to the file; a dry run reads only.
   static RunHistory load(const std::string& db_path, bool correct_stale);
   explicit RunHistory(const std::vector<RunRecord>& runs);
   // Oldest first (by started_at, then id).

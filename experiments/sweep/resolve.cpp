@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "experiments/experiment_config.h"
-#include "experiments/sweep/identity.h"
+#include "experiments/experiment_identity.h"
 #include "experiments/sweep/sweep.h"
 #include "framework/config_loader.h"
 #include "framework/text.h"
@@ -128,6 +128,10 @@ std::vector<ResolvedVariant> resolve_variants(const Sweep& sweep, const std::vec
     if (sweep.seeds.empty()) r.variant.seed = static_cast<std::int64_t>(cfg->train.seed);
     r.config_name = cfg->name;
     r.hash = experiment_hash(cfg->resolved);
+    if (auto mismatch = data_model_mismatch(*cfg)) errors.add(v, Diagnostic{v.pos, *mismatch});
+    toml::table named = cfg->resolved;
+    if (!named.contains("name")) named.insert("name", cfg->name);
+    r.config_toml = to_toml_text(named);
     // Two names for one experiment would train it twice and split its results.
     auto [same, first] = name_of_hash.emplace(r.hash, v.name);
     if (!first && same->second != v.name)

@@ -2,8 +2,14 @@
 
 #include <poll.h>
 #include <sched.h>
+#include <stdlib.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -11,60 +17,76 @@
 
 #include "experiments/sweep/child_process.h"
 #include "experiments/sweep/stop_signals.h"
+#include "framework/diagnostics.h"
 
 namespace incept {
 
 namespace {
 
-// `incept train` exit statuses (cli/cmd_train.cpp); anything else, a config error (2) included, is a failure.
-std::string status_of_exit(int code) {
-  if (code == 0) return "completed";
-  if (code == 3) return "diverged";
-  if (code == 130) return "interrupted";
-  return "failed";
-}
-
 std::string label(const PlannedVariant& p) {
   return fmt::format("{} seed={}", p.variant.variant.name, p.variant.variant.seed);
 }
 
+// A private folder for the children's config files, removed with everything in it when the sweep ends.
+class ConfigFolder {
+ public:
+  ConfigFolder() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/incept-sweep-XXXXXX";
+    if (!::mkdtemp(pattern.data()))
+      throw UserError(fmt::format("cannot create a folder for the sweep's configs ({}): {}", pattern,
+                                  std::strerror(errno)));
+    path_ = pattern;
+  }
+  ~ConfigFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ConfigFolder(const ConfigFolder&) = delete;
+  ConfigFolder& operator=(const ConfigFolder&) = delete;
+  // Writes the variant's resolved config; returns the file's path.
+  std::string write(const PlannedVariant& p) const {
+    const std::string file = fmt::format("{}/variant-{}.toml", path_, p.variant.variant.index + 1);
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << p.variant.config_toml;
+    if (!out.flush()) throw UserError(fmt::format("cannot write {}", file));
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
 struct Running {
   ChildProcess child;
-  std::size_t slot;  // index into the outcomes
+  std::size_t slot;        // index into the outcomes
+  std::string last_error;  // the child's last "error: ..." line (or last line), for a failure without a run
 };
 
 class SweepExecution {
  public:
-  SweepExecution(const std::vector<PlannedVariant>& plan, const SweepRunOptions& options)
-      : options_(options), out_(options.out ? *options.out : std::cout) {
-    for (const PlannedVariant& p : plan) {
+  SweepExecution(SweepClaims& claims, const SweepRunOptions& options)
+      : claims_(claims), options_(options), out_(options.out ? *options.out : std::cout) {
+    for (const ResolvedVariant& v : claims.variants()) {
       VariantOutcome o;
-      o.planned = p;
-      if (p.action == PlanAction::skip) {
-        o.action = "skip";
-        o.status = p.earlier ? p.earlier->status : "completed";
-        o.run = p.earlier;
-      } else {
-        o.action = "-";
-        o.status = "not run";
-        queue_.push_back(result_.outcomes.size());
-      }
+      o.planned.variant = v;
+      o.action = "-";
+      o.status = "not run";
       result_.outcomes.push_back(std::move(o));
     }
   }
 
   SweepResult run() {
     StopSignals signals;
-    std::size_t next = 0;
+    bool more = true;
     for (;;) {
       if (int sig = signals.take()) {
         result_.interrupted = true;
         stop(sig, fmt::format("sweep: {}; waiting for {} running training(s) to checkpoint",
                               sig == SIGINT ? "interrupted" : "terminated", running_.size()));
       }
-      while (!stopping_ && running_.size() < static_cast<std::size_t>(std::max(1, options_.jobs)) &&
-             next < queue_.size())
-        launch(queue_[next++]);
+      while (more && !stopping_ && running_.size() < static_cast<std::size_t>(std::max(1, options_.jobs)))
+        more = claim_and_launch();
       if (running_.empty()) break;
       wait_for_output();
       collect();
@@ -73,20 +95,41 @@ class SweepExecution {
   }
 
  private:
-  void launch(std::size_t slot) {
+  std::size_t slot_of(const PlannedVariant& p) const {
+    for (std::size_t i = 0; i < result_.outcomes.size(); ++i)
+      if (result_.outcomes[i].planned.variant.variant.index == p.variant.variant.index) return i;
+    throw std::logic_error("sweep: a claimed variant is not in the sweep");
+  }
+
+  // Claims the next cell and starts its child; false when no cell is left to claim.
+  bool claim_and_launch() {
+    SweepClaims::Next next = claims_.next();
+    for (PlannedVariant& p : next.settled) {
+      VariantOutcome& o = result_.outcomes[slot_of(p)];
+      o.action = "skip";
+      o.status = p.earlier ? to_string(p.earlier->status) : "running";
+      o.run = p.earlier;
+      out_ << fmt::format("skip {}: {}\n", label(p), p.reason) << std::flush;
+      o.planned = std::move(p);
+    }
+    if (!next.claimed) return false;
+    const std::size_t slot = slot_of(*next.claimed);
     VariantOutcome& o = result_.outcomes[slot];
-    bool resume = o.planned.action == PlanAction::resume;
+    o.planned = std::move(*next.claimed);
+    const bool resume = o.planned.action == PlanAction::resume;
     ++launched_;
-    out_ << fmt::format("[{}/{}] {} {}{}\n", launched_, queue_.size(), resume ? "resume" : "train",
-                        label(o.planned), resume ? fmt::format(" (run {})", o.planned.earlier->id) : "")
+    out_ << fmt::format("[{}] {} {}{}\n", launched_, resume ? "resume" : "train", label(o.planned),
+                        resume ? fmt::format(" (run {})", o.planned.earlier->id) : "")
          << std::flush;
     o.action = resume ? "resume" : "train";
     try {
-      running_.push_back(Running{ChildProcess::start(child_command(o.planned, options_)), slot});
+      const std::string config = resume ? "" : configs_.write(o.planned);
+      running_.push_back(Running{ChildProcess::start(child_command(o.planned, options_, config)), slot, ""});
     } catch (const std::exception& e) {
       out_ << fmt::format("[{}] error: {}\n", label(o.planned), e.what()) << std::flush;
-      finish(o, 127);
+      finish(o, 127, e.what());
     }
+    return true;
   }
 
   void wait_for_output() {
@@ -101,28 +144,37 @@ class SweepExecution {
     for (std::size_t i = 0; i < running_.size();) {
       Running& r = running_[i];
       VariantOutcome& o = result_.outcomes[r.slot];
-      print(o, r.child.read_lines());
+      print(r, o, r.child.read_lines());
       std::optional<int> code = r.child.exit_status();
       if (!code) {
         ++i;
         continue;
       }
-      print(o, r.child.read_lines());  // whatever it wrote just before exiting
-      finish(o, *code);
+      print(r, o, r.child.read_lines());  // whatever it wrote just before exiting
+      finish(o, *code, r.last_error.empty() ? fmt::format("exit status {}", *code) : r.last_error);
       running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
 
-  void print(const VariantOutcome& o, const std::vector<std::string>& lines) {
-    for (const auto& line : lines) out_ << fmt::format("[{}] {}\n", label(o.planned), line);
+  void print(Running& r, const VariantOutcome& o, const std::vector<std::string>& lines) {
+    for (const auto& line : lines) {
+      out_ << fmt::format("[{}] {}\n", label(o.planned), line);
+      if (line.rfind("error: ", 0) == 0 || line.find(": error: ") != std::string::npos) r.last_error = line;
+    }
     out_ << std::flush;
   }
 
-  void finish(VariantOutcome& o, int code) {
-    o.status = status_of_exit(code);
-    if (o.status != "completed")
+  void finish(VariantOutcome& o, int code, const std::string& error) {
+    const RunStatus status = status_of_exit_code(code);
+    o.status = to_string(status);
+    try {
+      claims_.release(o.planned, status, error);
+    } catch (const std::exception& e) {
+      out_ << fmt::format("[{}] warning: {}\n", label(o.planned), e.what());
+    }
+    if (status != RunStatus::completed)
       out_ << fmt::format("[{}] {} (exit status {})\n", label(o.planned), o.status, code) << std::flush;
-    if (o.status == "failed" && options_.fail_fast && !stopping_) {
+    if (status == RunStatus::failed && options_.fail_fast && !stopping_) {
       result_.stopped_early = true;
       stop(SIGINT, "sweep: stopping at the first failure (--fail-fast); interrupting the other trainings");
     }
@@ -134,24 +186,29 @@ class SweepExecution {
     for (const Running& r : running_) r.child.send_signal(sig);
   }
 
+  SweepClaims& claims_;
   const SweepRunOptions& options_;
   std::ostream& out_;
+  ConfigFolder configs_;
   SweepResult result_;
-  std::vector<std::size_t> queue_;  // slots to train or resume, in order
   std::vector<Running> running_;
   std::size_t launched_ = 0;
   bool stopping_ = false;
 };
 
-// Each outcome's run as the log has it now: a resumed run keeps its id; a trained one is the newest run of that
-// experiment created by this sweep (ids grow, so newer than every run the log had before).
-void attach_runs(SweepResult& result, const RunHistory& after, std::int64_t last_id_before) {
+// Each trained or resumed outcome's run as the log has it now: the newest run of its experiment (the cell was this
+// sweep's alone while it trained).
+void attach_runs(SweepResult& result, const std::string& db_path) {
+  const RunStore store = RunStore::open_read_only(db_path);
   for (VariantOutcome& o : result.outcomes) {
-    if (o.action == "skip" || o.action == "-") continue;
-    for (const RunRecord& r : after.runs_of(o.planned.variant.hash)) {
-      bool resumed_run = o.action == "resume" && o.planned.earlier && r.id == o.planned.earlier->id;
-      bool new_run = o.action == "train" && r.id > last_id_before;
-      if (resumed_run || new_run) o.run = r;
+    if (o.action != "train" && o.action != "resume") continue;
+    std::vector<RunRecord> runs = store.runs_of_experiment(o.planned.variant.hash);
+    if (o.action == "resume") {
+      for (const RunRecord& r : runs)
+        if (o.planned.earlier && r.id == o.planned.earlier->id) o.run = r;
+    } else if (!runs.empty()) {
+      o.run = *std::max_element(runs.begin(), runs.end(),
+                                [](const RunRecord& a, const RunRecord& b) { return a.id < b.id; });
     }
   }
 }
@@ -165,15 +222,16 @@ int available_cores() {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options) {
+std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
+                                       const std::string& config_file) {
   std::vector<std::string> cmd{options.executable};
   if (planned.action == PlanAction::resume) {
     cmd.insert(cmd.end(), {"resume", std::to_string(planned.earlier->id)});
   } else {
-    cmd.insert(cmd.end(), {"train", planned.variant.variant.base});
-    for (const std::string& o : planned.variant.variant.overrides) cmd.insert(cmd.end(), {"--set", o});
-    cmd.insert(cmd.end(), {"--set", fmt::format("train.threads={}", std::max(1, options.threads_per_job)), "--sweep",
-                           options.sweep_name, "--variant", planned.variant.variant.name});
+    cmd.insert(cmd.end(), {"train", config_file, "--set",
+                           fmt::format("train.threads={}", std::max(1, options.threads_per_job)), "--sweep",
+                           options.sweep_name, "--variant", planned.variant.variant.name, "--expect-experiment",
+                           planned.variant.hash});
   }
   cmd.insert(cmd.end(), {"--db", options.db_path, "--quiet"});
   return cmd;
@@ -182,14 +240,13 @@ std::vector<std::string> child_command(const PlannedVariant& planned, const Swee
 int SweepResult::exit_status() const {
   if (interrupted) return 130;
   for (const VariantOutcome& o : outcomes)
-    if (o.status == "failed" || o.status == "interrupted") return 1;
+    if (o.status == to_string(RunStatus::failed) || o.status == to_string(RunStatus::interrupted)) return 1;
   return 0;
 }
 
-SweepResult run_sweep(const std::vector<PlannedVariant>& plan, const SweepRunOptions& options) {
-  std::int64_t last_id_before = RunHistory::load(options.db_path, false).last_id();
-  SweepResult result = SweepExecution(plan, options).run();
-  attach_runs(result, RunHistory::load(options.db_path, false), last_id_before);
+SweepResult run_sweep(SweepClaims& claims, const SweepRunOptions& options) {
+  SweepResult result = SweepExecution(claims, options).run();
+  attach_runs(result, options.db_path);
   return result;
 }
 

@@ -1,12 +1,14 @@
 #pragma once
-// Running a sweep's plan: each training is a child `incept train` (or `incept resume`) process, at most `jobs` at
-// once, each with its share of the cores. A crashing training cannot take the sweep down, and the runs it records
-// are ordinary runs tagged with the sweep and variant.
+// Running a sweep: each training is a child `incept train` (or `incept resume`) process, at most `jobs` at once,
+// each with its share of the cores, on cells claimed one at a time (claims.h). A crashing training cannot take the
+// sweep down, and the runs it records are ordinary runs tagged with the sweep and variant. A child trains the
+// resolved config the sweep planned (a file it writes), not `--set` strings to resolve again.
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "experiments/sweep/claims.h"
 #include "experiments/sweep/plan.h"
 
 namespace incept {
@@ -24,13 +26,15 @@ struct SweepRunOptions {
 // The cores this process may use (its CPU affinity, which Slurm and taskset restrict), at least 1.
 int available_cores();
 
-// The command line of the child that trains (or resumes) one planned variant.
-std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options);
+// The command line of the child that trains (or resumes) one planned variant; a training reads `config_file`, the
+// variant's resolved config, and must record the experiment that was planned.
+std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
+                                       const std::string& config_file);
 
 struct VariantOutcome {
   PlannedVariant planned;
   std::string action;  // what this sweep did: train | resume | skip | - (not started)
-  std::string status;  // completed | diverged | failed | interrupted | running | not run
+  std::string status;  // a run status (completed, failed, ...), or "not run"
   std::optional<RunRecord> run;  // its run in the log, when there is one (id, final test accuracy)
 };
 
@@ -42,9 +46,9 @@ struct SweepResult {
   int exit_status() const;
 };
 
-// Trains what the plan says: errors are shown as they happen and the sweep goes on unless `fail_fast`. SIGINT
-// and SIGTERM are forwarded to the running children, which checkpoint and stop (the next run of the sweep resumes
-// them); nothing new starts.
-SweepResult run_sweep(const std::vector<PlannedVariant>& plan, const SweepRunOptions& options);
+// Claims and trains cells until none is left: errors are shown as they happen and the sweep goes on unless
+// `fail_fast`. SIGINT and SIGTERM are forwarded to the running children, which checkpoint and stop (the next run
+// of the sweep resumes them); nothing new starts. Outcomes follow the order of claims.variants().
+SweepResult run_sweep(SweepClaims& claims, const SweepRunOptions& options);
 
 }  // namespace incept

@@ -62,14 +62,17 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& comman
 struct ResolvedVariant {
   SweepVariant variant;
   std::string config_name;  // the config's `name` (runs.name)
-  // Identifies the experiment in the run log: the config hash with train.threads left out (see identity.h).
+  // Identifies the experiment in the run log (experiment_identity.h): what the child must record.
   std::string hash;
+  // The resolved config, with its name: the file a child trains, so it records exactly what was planned.
+  std::string config_toml;
   std::int64_t params = 0;  // main path and aux heads, as the run log records them
   std::int64_t macs = 0;    // main path
 };
 
-// Builds each variant from the base (a sweep with a broken variant is caught before anything trains). Throws
-// ConfigError with every problem of every variant, each pointing at the sweep file and naming the variant.
+// Builds each variant from the base (a sweep with a broken variant is caught before anything trains), including
+// what can be known of its data without loading it (a model whose input or class count does not fit the dataset).
+// Throws ConfigError with every problem of every variant, each pointing at the sweep file and naming the variant.
 std::vector<ResolvedVariant> resolve_variants(const Sweep& sweep, const std::vector<SweepVariant>& variants);
 
 }  // namespace incept

@@ -1,6 +1,7 @@
 #pragma once
 // The pieces of a training run that bench/incept_bench reuses, so that it measures what `incept train` runs.
 // Kept out of trainer.h, so that the command-line code that only starts a run does not need LibTorch's headers.
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -27,8 +28,11 @@ torch::Tensor network_input(const torch::Tensor& images, const TrainConfig& c);
 
 struct EvalResult {
   double loss = 0, acc = 0;
+  bool stopped = false;  // `stop` was set before the pass ended: loss and acc mean nothing
 };
 // Mean loss and accuracy over a split, in eval mode and batches of `batch_size` (each epoch's test figures).
-EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, const TrainConfig& c);
+// `stop`, when given, is checked between batches: a long test pass must not delay a Ctrl-C.
+EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, const TrainConfig& c,
+                    const std::atomic<bool>* stop = nullptr);
 
 }  // namespace incept

@@ -1,8 +1,10 @@
 #include "experiments/train/trainer.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -16,6 +18,8 @@
 
 #include "experiments/data/batch_order.h"
 #include "experiments/data/dataset.h"
+#include "experiments/experiment_identity.h"
+#include "experiments/store/heartbeat_thread.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/checkpoint.h"
 #include "experiments/train/mixed_precision.h"
@@ -31,19 +35,41 @@ namespace incept {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+// A second SIGINT/SIGTERM: stop at once, whatever the training thread is stuck in. While a run is being trained
+// its watchdog (the heartbeat thread) records it as interrupted and exits; before that there is nothing to record.
+std::atomic<bool> g_force_stop{false};
+std::atomic<bool> g_watchdog_active{false};
 
-extern "C" void on_interrupt(int) { g_interrupted.store(true); }
+extern "C" void on_interrupt(int) {
+  if (!g_interrupted.exchange(true)) return;
+  if (g_watchdog_active.load()) g_force_stop.store(true);
+  else ::_exit(130);
+}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 
-std::string checkpoint_path_for(const TrainConfig& c, const std::string& db_path, std::int64_t run_id) {
+// train.checkpoint_dir, relative to the log's folder. Files in it are named by run uid, so any number of logs may
+// share it.
+std::string checkpoint_dir_for(const TrainConfig& c, const std::string& db_path) {
   namespace fs = std::filesystem;
   fs::path dir(c.checkpoint_dir);
   if (dir.is_relative()) dir = fs::absolute(db_path).parent_path() / dir;
-  // Named after the database too: run ids are per database, and several logs (sweep shards) may share a directory.
-  return (dir / fmt::format("{}-run-{}.pt", fs::path(db_path).stem().string(), run_id)).string();
+  return dir.string();
+}
+
+// Checkpoint files of run `uid` other than `keep`: left behind by a crash between writing a checkpoint and
+// recording it, or superseded by a newer one.
+void remove_other_checkpoints(const std::string& dir, const std::string& uid, const std::string& keep) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(uid + "-", 0) != 0 || entry.path().string() == keep) continue;
+    if (name.size() > 3 && (name.compare(name.size() - 3, 3, ".pt") == 0 || name.find(".pt.tmp") != std::string::npos))
+      fs::remove(entry.path(), ec);
+  }
 }
 
 void check_data_fits_model(const Dataset& data, const ExperimentConfig& cfg) {
@@ -132,7 +158,8 @@ torch::Tensor network_input(const torch::Tensor& images, const TrainConfig& c) {
   return images;
 }
 
-EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, const TrainConfig& c) {
+EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, const TrainConfig& c,
+                    const std::atomic<bool>* stop) {
   c10::InferenceMode inference;  // no autograd bookkeeping at all, unlike NoGradGuard
   AutocastScope autocast(c.amp && split.images.is_cuda());
   net->eval();
@@ -142,6 +169,10 @@ EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, c
   torch::Tensor correct = torch::zeros({}, on_device.dtype(torch::kInt64));
   const std::int64_t n = split.size();
   for (std::int64_t start = 0; start < n; start += batch_size) {
+    if (stop && stop->load()) {
+      net->train();
+      return {0, 0, true};
+    }
     std::int64_t end = std::min(n, start + batch_size);
     torch::Tensor x = split.images.slice(0, start, end), y = split.labels.slice(0, start, end);
     torch::Tensor logits = net->forward(network_input(x, c));
@@ -151,7 +182,7 @@ EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, c
   }
   net->train();
   const double count = static_cast<double>(std::max<std::int64_t>(1, n));
-  return {loss_sum.item<double>() / count, static_cast<double>(correct.item<std::int64_t>()) / count};
+  return {loss_sum.item<double>() / count, static_cast<double>(correct.item<std::int64_t>()) / count, false};
 }
 
 namespace {
@@ -179,6 +210,12 @@ class Run {
     metrics_ = RunningMetrics(device_, device_.is_cuda() ? 50 : 1);
     if (device_.is_cuda()) configure_cudnn(tc_);
     if (tc_.amp && !amp_) progress_.message("note: train.amp applies to CUDA only; training in float32 on the CPU");
+    checkpoint_dir_ = checkpoint_dir_for(tc_, opts_.db_path);
+  }
+
+  ~Run() {
+    heartbeat_.reset();  // joins the thread before the members it uses go
+    g_watchdog_active.store(false);
   }
 
   std::int64_t begin() {
@@ -186,6 +223,7 @@ class Run {
     r.name = cfg_.name;
     r.config_toml = cfg_.toml_text;
     r.config_hash = cfg_.hash;
+    r.experiment_hash = experiment_hash(cfg_.resolved);
     r.device = device_.str();
     r.torch_version = TORCH_VERSION;
     r.sweep = opts_.sweep;
@@ -194,44 +232,67 @@ class Run {
     r.params = cfg_.model.cost().params + cfg_.model.aux_cost().params;
     r.macs = cfg_.model.cost().macs;
     r.epochs_planned = tc_.epochs;
-    r.pid = this_process_id();
-    r.host = this_host_name();
     run_id_ = store_.begin_run(r);
     store_.add_layers(run_id_, layer_records(cfg_.model));
-    checkpoint_ = checkpoint_path_for(tc_, opts_.db_path, run_id_);
+    start_heartbeat(store_.claim_of(run_id_));
     return run_id_;
   }
 
-  void resume_from(std::int64_t run_id, const std::string& checkpoint) {
-    run_id_ = run_id;
-    checkpoint_ = checkpoint;
-    pos_ = load_checkpoint(checkpoint, *net_, *optimizer_, device_);
+  // `record` is the run as the log had it when `checkpoint` was verified against it. The run is claimed here;
+  // anything that goes wrong before training starts gives it back as it was.
+  void resume_from(const RunRecord& record, const VerifiedCheckpoint& checkpoint) {
+    run_id_ = record.id;
+    const RunClaim claim = store_.claim_run(record.id, record.checkpoint.md5);
+    try {
+      pos_ = load_checkpoint(checkpoint, *net_, *optimizer_, device_);
+      if (!checkpoint.legacy && (pos_.epochs_done != record.checkpoint.epochs_done ||
+                                 pos_.next_batch != record.checkpoint.next_batch))
+        throw UserError(fmt::format("checkpoint {}: its payload holds epoch {} batch {}, its header another position",
+                                    checkpoint.path, pos_.epochs_done, pos_.next_batch));
+      if (pos_.epochs_done > record.epochs_done)
+        throw UserError(fmt::format("checkpoint {}: holds {} completed epoch(s), but the log recorded {}",
+                                    checkpoint.path, pos_.epochs_done, record.epochs_done));
+    } catch (const std::exception&) {
+      store_.release_run(record.id, record.status, record.error);
+      throw;
+    }
+    checkpoint_ = record.checkpoint;
+    checkpoint_.epochs_done = pos_.epochs_done;
+    checkpoint_.next_batch = pos_.next_batch;
     if (amp_ && pos_.loss_scale > 0) scaler_.restore(pos_.loss_scale, static_cast<int>(pos_.loss_scale_good_steps));
-    store_.delete_epochs_from(run_id, static_cast<int>(pos_.epochs_done) + 1);
-    store_.reopen_run(run_id);
-    progress_.message(fmt::format("resuming run {} at epoch {} batch {}", run_id, pos_.epochs_done + 1,
+    // Epochs recorded after the checkpoint (a crash or a full disk between an epoch's record and its checkpoint)
+    // are trained again; on the CPU they come out the same.
+    store_.delete_epochs_from(record.id, static_cast<int>(pos_.epochs_done) + 1);
+    remove_other_checkpoints(checkpoint_dir_, record.uid, checkpoint.path);
+    start_heartbeat(claim);
+    progress_.message(fmt::format("resuming run {} at epoch {} batch {}", record.id, pos_.epochs_done + 1,
                                   pos_.next_batch));
   }
 
   TrainOutcome train() {
     TrainOutcome out;
     out.run_id = run_id_;
+    RunStatus status = RunStatus::failed;
     try {
-      out.status = loop(out);
+      status = loop(out);
     } catch (const c10::Error& e) {
       // LibTorch's what() carries a C++ backtrace, which belongs neither in the log nor on the terminal.
-      out.status = "failed";
       out.error = e.what_without_backtrace();
     } catch (const std::exception& e) {
-      out.status = "failed";
       out.error = e.what();
     }
+    out.status = status;
     out.train_seconds = pos_.train_seconds;
     out.epochs_done = pos_.epochs_done;
+    heartbeat_.reset();  // the claim ends with finish_run: no beat may race it
+    g_watchdog_active.store(false);
     try {
-      store_.finish_run(run_id_, out.status, pos_.train_seconds, out.error);
+      store_.finish_run(run_id_, status, pos_.train_seconds, out.error);
     } catch (const std::exception& e) {
+      // A lost claim or a broken disk: the outcome the log holds is not this process's to decide.
       if (out.error.empty()) out.error = e.what();
+      else out.error += fmt::format(" (and the log could not record it: {})", e.what());
+      if (status != RunStatus::failed) out.status = RunStatus::failed;
     }
     if (auto r = store_.get_run(run_id_)) {
       out.final_test_acc = r->final_test_acc;
@@ -241,7 +302,56 @@ class Run {
   }
 
  private:
-  std::string loop(TrainOutcome& out) {
+  // The heartbeat keeps the claim alive on its own thread and connection, and doubles as the watchdog that
+  // honours a second Ctrl-C whatever the training thread is doing.
+  void start_heartbeat(const RunClaim& claim) {
+    uid_ = claim.uid;
+    auto beat_store = std::make_shared<RunStore>(RunStore::open(opts_.db_path));
+    beat_store->adopt_claim(claim);
+    const std::int64_t id = claim.run_id;
+    const std::string db = opts_.db_path;
+    auto beat = [this, beat_store, id] {
+      try {
+        if (!beat_store->heartbeat(id)) claim_lost_.store(true);
+      } catch (const std::exception&) {
+        // A busy or full disk: the next beat tries again; the lease covers many missed beats.
+      }
+    };
+    auto watchdog = [this, beat_store, id, db] {
+      if (!g_force_stop.load()) return;
+      try {
+        beat_store->finish_run(id, RunStatus::interrupted, checkpoint_train_seconds_.load(),
+                               fmt::format("stopped at once by a second interrupt; the last checkpoint (epoch {} "
+                                           "batch {}) is kept; continue with: incept resume {} --db {}",
+                                           checkpoint_epoch_.load(), checkpoint_batch_.load(), id, db));
+      } catch (const std::exception&) {
+      }
+      std::fputs("interrupted again: stopped at once (run marked interrupted; its last checkpoint is kept)\n", stderr);
+      ::_exit(130);
+    };
+    note_checkpoint_position();
+    heartbeat_ = std::make_unique<HeartbeatThread>(beat, kHeartbeatSeconds, watchdog);
+    g_watchdog_active.store(true);
+  }
+
+  void note_checkpoint_position() {
+    checkpoint_epoch_.store(checkpoint_.epochs_done);
+    checkpoint_batch_.store(checkpoint_.next_batch);
+    checkpoint_train_seconds_.store(pos_.train_seconds);
+  }
+
+  void check_claim() const {
+    if (claim_lost_.load())
+      throw UserError(fmt::format("run {} was taken over by another process (its claim was lost); this process "
+                                  "stops without recording anything more",
+                                  run_id_));
+  }
+
+  std::string interrupted_message(const std::string& where) const {
+    return fmt::format("interrupted {}; continue with: incept resume {} --db {}", where, run_id_, opts_.db_path);
+  }
+
+  RunStatus loop(TrainOutcome& out) {
     const Split& train = data_.train;
     BatchOrder order(train.size(), tc_.batch_size, tc_.seed);
     const std::int64_t batches = order.batches();
@@ -252,9 +362,11 @@ class Run {
       progress_.start_epoch(epoch + 1, tc_.epochs, batches);
       auto epoch_start = Clock::now() - std::chrono::duration_cast<Clock::duration>(
                                             std::chrono::duration<double>(pos_.epoch_seconds));
-      auto last_heartbeat = Clock::now();
-      double lr = tc_.lr;
+      double lr = learning_rate_at(tc_, static_cast<double>(epoch) + static_cast<double>(std::max<std::int64_t>(
+                                                                          0, pos_.next_batch - 1)) /
+                                                                          static_cast<double>(batches));
       for (; pos_.next_batch < batches; ++pos_.next_batch) {
+        check_claim();
         lr = learning_rate_at(tc_, static_cast<double>(epoch) + static_cast<double>(pos_.next_batch) /
                                                                     static_cast<double>(batches));
         set_learning_rate(*optimizer_, lr);
@@ -283,7 +395,7 @@ class Run {
                                         : fmt::format("within batches {}-{}", bad->first_batch + 1,
                                                       pos_.next_batch + 1));
             progress_.message("diverged: " + out.error);
-            return "diverged";
+            return RunStatus::diverged;
           }
           progress_.batch(pos_.next_batch + 1, pos_.loss_sum / static_cast<double>(pos_.seen),
                           static_cast<double>(pos_.correct) / static_cast<double>(pos_.seen),
@@ -291,23 +403,27 @@ class Run {
         }
         scaler_.scale(total).backward();
         scaler_.step(*optimizer_);
-        if (seconds_since(last_heartbeat) > 10) {
-          store_.heartbeat(run_id_);
-          last_heartbeat = Clock::now();
-        }
         if (g_interrupted.load()) {
           (void)metrics_.read_into(pos_);  // the batches not yet read back belong in the checkpoint
           ++pos_.next_batch;
           pos_.epoch_seconds = seconds_since(epoch_start);
-          write_checkpoint();
-          out.error = fmt::format("interrupted at epoch {} batch {}; continue with: incept resume {} --db {}",
-                                  epoch + 1, pos_.next_batch, run_id_, opts_.db_path);
+          write_checkpoint(std::nullopt);
+          out.error = interrupted_message(fmt::format("at epoch {} batch {}", epoch + 1, pos_.next_batch));
           progress_.message(out.error);
-          return "interrupted";
+          return RunStatus::interrupted;
         }
       }
       double train_seconds = seconds_since(epoch_start);
-      EvalResult test = evaluate(net_, data_.test, tc_.eval_batch_size, tc_);
+      EvalResult test = evaluate(net_, data_.test, tc_.eval_batch_size, tc_, &g_interrupted);
+      if (test.stopped) {
+        // Every batch of the epoch is trained: the resumed run starts with this evaluation.
+        pos_.epoch_seconds = seconds_since(epoch_start);
+        write_checkpoint(std::nullopt);
+        out.error = interrupted_message(fmt::format("while evaluating epoch {}", epoch + 1));
+        progress_.message(out.error);
+        return RunStatus::interrupted;
+      }
+      check_claim();
       double epoch_seconds = seconds_since(epoch_start);
       EpochRecord e;
       e.run_id = run_id_;
@@ -319,31 +435,45 @@ class Run {
       e.lr = lr;
       e.seconds = epoch_seconds;
       e.images_per_s = static_cast<double>(pos_.seen) / std::max(1e-9, train_seconds);
-      store_.record_epoch(e);
+      pos_.train_seconds += epoch_seconds;
+      pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
+      write_checkpoint(e);  // the epoch and the checkpoint after it are recorded together
       progress_.end_epoch(fmt::format(
           "epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s  {:.0f} img/s",
           e.epoch, tc_.epochs, e.train_loss, 100 * e.train_acc, e.test_loss, 100 * e.test_acc, e.lr, e.seconds,
           e.images_per_s));
-      pos_.train_seconds += epoch_seconds;
-      pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
-      write_checkpoint();
       --pos_.epochs_done;  // the for-loop increment moves past this epoch
       if (g_interrupted.load()) {
         ++pos_.epochs_done;
-        out.error = fmt::format("interrupted after epoch {}; continue with: incept resume {} --db {}", epoch + 1,
-                                run_id_, opts_.db_path);
+        out.error = interrupted_message(fmt::format("after epoch {}", epoch + 1));
         progress_.message(out.error);
-        return "interrupted";
+        return RunStatus::interrupted;
       }
     }
-    return "completed";
+    return RunStatus::completed;
   }
 
-  void write_checkpoint() {
+  // Writes a checkpoint of the current position under a new name, then records it (with `epoch`, when an epoch
+  // just ended, in the same transaction), then removes the one it replaces: at every moment the log vouches for a
+  // checkpoint that exists. A checkpoint that cannot be written still lets the epoch's figures be recorded.
+  void write_checkpoint(const std::optional<EpochRecord>& epoch) {
+    check_claim();
     pos_.loss_scale = amp_ ? scaler_.current_scale() : 0;
     pos_.loss_scale_good_steps = amp_ ? scaler_.good_steps() : 0;
-    save_checkpoint(checkpoint_, *net_, *optimizer_, pos_);
-    store_.set_checkpoint(run_id_, checkpoint_);
+    CheckpointRef ref;
+    try {
+      ref = save_checkpoint(checkpoint_file(checkpoint_dir_, uid_, pos_), CheckpointOwner{uid_, cfg_.hash}, *net_,
+                            *optimizer_, pos_);
+    } catch (const UserError&) {
+      if (epoch) store_.record_epoch(*epoch);
+      throw;
+    }
+    if (epoch) store_.record_epoch(*epoch, ref);
+    else store_.set_checkpoint(run_id_, ref);
+    const std::string previous = checkpoint_.path;
+    checkpoint_ = ref;
+    note_checkpoint_position();
+    if (!previous.empty() && previous != ref.path) std::remove(previous.c_str());
   }
 
   const ExperimentConfig& cfg_;
@@ -360,8 +490,15 @@ class Run {
   GradScaler scaler_{false};
   RunningMetrics metrics_;
   std::int64_t run_id_ = 0;
-  std::string checkpoint_;
+  std::string uid_;
+  std::string checkpoint_dir_;
+  CheckpointRef checkpoint_;  // the checkpoint the log vouches for
   TrainPosition pos_;
+  // Shared with the heartbeat thread.
+  std::atomic<bool> claim_lost_{false};
+  std::atomic<std::int64_t> checkpoint_epoch_{0}, checkpoint_batch_{0};
+  std::atomic<double> checkpoint_train_seconds_{0};
+  std::unique_ptr<HeartbeatThread> heartbeat_;  // last: stopped first
 };
 
 }  // namespace
@@ -376,6 +513,10 @@ void install_interrupt_handler() {
 
 TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& options) {
   g_interrupted.store(false);
+  g_force_stop.store(false);
+  if (!options.expect_experiment.empty() && experiment_hash(cfg.resolved) != options.expect_experiment)
+    throw UserError(fmt::format("{}: resolves to experiment {}, not the {} the sweep planned", cfg.path,
+                                experiment_hash(cfg.resolved), options.expect_experiment));
   Run run(cfg, options);
   run.begin();
   return run.train();
@@ -383,6 +524,9 @@ TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& o
 
 TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   g_interrupted.store(false);
+  g_force_stop.store(false);
+  if (!std::filesystem::is_regular_file(options.db_path))
+    throw UserError(fmt::format("no database at {}", options.db_path));
   std::optional<RunRecord> record;
   {
     RunStore store = RunStore::open(options.db_path);
@@ -390,12 +534,14 @@ TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
     record = store.get_run(run_id);
   }
   if (!record) throw UserError(fmt::format("run {} not found in {}", run_id, options.db_path));
-  if (record->status == "completed") throw UserError(fmt::format("run {} already completed", run_id));
-  if (record->status == "running")
-    throw UserError(fmt::format("run {} is still running (heartbeat {}); resume it once it has stopped", run_id,
-                                record->heartbeat_at));
-  if (record->checkpoint_path.empty())
+  if (record->status == RunStatus::completed) throw UserError(fmt::format("run {} already completed", run_id));
+  if (record->status == RunStatus::running)
+    throw UserError(fmt::format("run {} is being trained by {}; wait for it to finish, or stop that process first",
+                                run_id, describe_holder(*record)));
+  if (record->checkpoint.path.empty())
     throw UserError(fmt::format("run {} has no checkpoint (it stopped before its first one); train it again", run_id));
+  // Everything about the checkpoint is checked before anything is built, loaded or written.
+  const VerifiedCheckpoint checkpoint = verify_checkpoint(*record, record->epochs_done);
   toml::table root;
   try {
     root = toml::parse(record->config_toml, std::string_view("run " + std::to_string(run_id) + " config"));
@@ -407,7 +553,7 @@ TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   opts.sweep = record->sweep;
   opts.variant = record->variant;
   Run run(cfg, opts);
-  run.resume_from(run_id, record->checkpoint_path);
+  run.resume_from(*record, checkpoint);
   return run.train();
 }
 

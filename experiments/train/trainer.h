@@ -6,6 +6,7 @@
 #include <string>
 
 #include "experiments/experiment_config.h"
+#include "experiments/store/run_status.h"
 
 namespace incept {
 
@@ -14,11 +15,13 @@ struct TrainOptions {
   bool quiet = false;
   std::string sweep;    // sweep name, when run by a sweep
   std::string variant;  // variant name within the sweep
+  // When non-empty, the experiment_hash() the config must resolve to (a sweep passes the one it planned).
+  std::string expect_experiment;
 };
 
 struct TrainOutcome {
   std::int64_t run_id = 0;
-  std::string status;  // completed | diverged | interrupted | failed
+  RunStatus status = RunStatus::failed;  // completed | diverged | interrupted | failed
   std::optional<double> final_test_acc, best_test_acc;
   double train_seconds = 0;
   std::int64_t epochs_done = 0;
@@ -27,10 +30,14 @@ struct TrainOutcome {
 
 TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& options);
 
-// Continues an interrupted (or failed) run from its last checkpoint, with the config stored in the database.
+// Continues an interrupted (or failed) run from its last checkpoint, with the config stored in the database. The
+// checkpoint is verified against the log before anything is loaded, and the run is claimed: a run another live
+// process holds is refused, and every refusal leaves the log as it was.
 TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options);
 
-// Makes Ctrl-C (SIGINT) and SIGTERM finish the current batch, checkpoint, and mark the run interrupted.
+// Makes Ctrl-C (SIGINT) and SIGTERM finish the current batch (or stop the evaluation), checkpoint, and mark the
+// run interrupted. A second one stops the process at once (exit 130), whatever it is doing: the run is marked
+// interrupted and keeps its last checkpoint.
 void install_interrupt_handler();
 
 }  // namespace incept

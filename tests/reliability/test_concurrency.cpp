@@ -69,7 +69,7 @@ seeds = [1, 2, 3, 4]
   for (const RunRecord& run : runs) {
     INFO("run " << run.id);
     seeds.insert(run.seed);
-    CHECK(run.status == "completed");
+    CHECK(run.status == RunStatus::completed);
     CHECK(run.epochs_done == kEpochs);
     CHECK(store.layers(run.id).size() == 4);
     const auto epochs = store.epochs(run.id);

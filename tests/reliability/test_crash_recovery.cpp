@@ -27,7 +27,7 @@ std::size_t epochs_recorded(const std::string& db, std::int64_t run) {
 bool has_checkpoint(const std::string& db, std::int64_t run) {
   try {
     auto r = RunStore::open_read_only(db).get_run(run);
-    return r && !r->checkpoint_path.empty();
+    return r && !r->checkpoint.path.empty();
   } catch (const UserError&) {
     return false;
   }
@@ -45,12 +45,16 @@ pid_t exited_child(bool leave_zombie) {
   return pid;
 }
 
-RunRecord run_of(const std::string& name, std::int64_t pid, const std::string& host) {
+// A running run held by process `pid` of `host`: begun by this process, then forged as another's (begin_run always
+// records the calling process).
+std::int64_t run_of(RunStore& store, const std::string& db, const std::string& name, std::int64_t pid,
+                    const std::string& host) {
   RunRecord r;
   r.name = name;
-  r.pid = pid;
-  r.host = host;
-  return r;
+  const std::int64_t id = store.begin_run(r);
+  sql_exec(db, "UPDATE runs SET pid = " + std::to_string(pid) + ", host = '" + host + "', process_start = '" +
+                   process_start_of(pid) + "' WHERE id = " + std::to_string(id));
+  return id;
 }
 
 }  // namespace
@@ -124,7 +128,7 @@ TEST_CASE("SIGKILL mid-epoch: log intact, run interrupted at once, resume matche
     CHECK(ea[i].test_acc == eb[i].test_acc);
   }
   const RunRecord run = *b.get_run(1);
-  CHECK(run.status == "completed");
+  CHECK(run.status == RunStatus::completed);
   CHECK(run.error.empty());
   CHECK(run.final_test_acc == a.get_run(1)->final_test_acc);
   CHECK(integrity_check(db) == "ok");
@@ -139,11 +143,11 @@ TEST_CASE("mark_stale_runs interrupts a running run at once when its process has
   const pid_t dead = exited_child(false);
   const pid_t zombie = exited_child(true);  // killed, but its parent has not collected it yet
   RunStore store = RunStore::open(db);
-  const auto dead_run = store.begin_run(run_of("dead", dead, host));
-  const auto zombie_run = store.begin_run(run_of("zombie", zombie, host));
-  const auto alive_run = store.begin_run(run_of("alive", this_process_id(), host));
-  const auto remote_run = store.begin_run(run_of("remote", dead, "elsewhere.invalid"));  // pid means nothing here
-  const auto unknown_run = store.begin_run(run_of("unknown", 0, ""));                     // recorded before v2
+  const auto dead_run = run_of(store, db, "dead", dead, host);
+  const auto zombie_run = run_of(store, db, "zombie", zombie, host);
+  const auto alive_run = run_of(store, db, "alive", this_process_id(), host);
+  const auto remote_run = run_of(store, db, "remote", dead, "elsewhere.invalid");  // pid means nothing here
+  const auto unknown_run = run_of(store, db, "unknown", 0, "");                     // recorded before v2
 
   CHECK(store.get_run(alive_run)->pid == this_process_id());
   CHECK(store.get_run(alive_run)->host == host);
@@ -152,12 +156,12 @@ TEST_CASE("mark_stale_runs interrupts a running run at once when its process has
   for (auto [id, pid] : {std::pair{dead_run, dead}, std::pair{zombie_run, zombie}}) {
     const RunRecord r = *store.get_run(id);
     INFO(r.name);
-    CHECK(r.status == "interrupted");
+    CHECK(r.status == RunStatus::interrupted);
     CHECK(r.error == "process " + std::to_string(pid) + " on " + host + " ended without finishing the run (last "
                      "heartbeat " + r.heartbeat_at + ")");
     CHECK(r.finished_at == r.heartbeat_at);
   }
-  for (auto id : {alive_run, remote_run, unknown_run}) CHECK(store.get_run(id)->status == "running");
+  for (auto id : {alive_run, remote_run, unknown_run}) CHECK(store.get_run(id)->status == RunStatus::running);
   CHECK(store.mark_stale_runs(3600) == 0);
   ::waitpid(zombie, nullptr, 0);
 
@@ -166,23 +170,26 @@ TEST_CASE("mark_stale_runs interrupts a running run at once when its process has
                    ", " + std::to_string(unknown_run) + ")");
   CHECK(store.mark_stale_runs(3600) == 2);
   CHECK(store.get_run(remote_run)->error == "no heartbeat since 2020-01-01T00:00:00Z");
-  CHECK(store.get_run(alive_run)->status == "running");
+  CHECK(store.get_run(alive_run)->status == RunStatus::running);
 }
 
 TEST_CASE("a resumed run belongs to the resuming process", "[reliability][crash][store]") {
   TempDir tmp;
-  RunStore store = RunStore::open((tmp.path() / "runs.db").string());
-  const auto id = store.begin_run(run_of("crashed", exited_child(false), this_host_name()));
+  const std::string db = (tmp.path() / "runs.db").string();
+  RunStore store = RunStore::open(db);
+  const auto id = run_of(store, db, "crashed", exited_child(false), this_host_name());
   REQUIRE(store.mark_stale_runs(3600) == 1);
-  store.reopen_run(id);
+  store.claim_run(id);
   const RunRecord r = *store.get_run(id);
-  CHECK(r.status == "running");
+  CHECK(r.status == RunStatus::running);
   CHECK(r.pid == this_process_id());
   CHECK(r.host == this_host_name());
+  CHECK(r.process_start == process_start_of(this_process_id()));
   CHECK(store.mark_stale_runs(3600) == 0);  // its (new) process is alive
 }
 
-TEST_CASE("a version-1 log is upgraded to version 2 with its runs and epochs intact", "[reliability][store]") {
+TEST_CASE("a version-1 log is upgraded to the current schema with its runs and epochs intact",
+          "[reliability][store]") {
   TempDir tmp;
   const std::string db = (tmp.path() / "v1.db").string();
   // The released version-1 schema (schema.cpp, migration 1), as an older incept wrote it.
@@ -210,21 +217,25 @@ INSERT INTO epochs VALUES (1, 1, 1.0, 0.5, 1.1, 0.95, 0.1, 10, 100), (1, 2, 0.5,
 PRAGMA application_id = 1229865808;
 PRAGMA user_version = 1;
 )sql");
-  CHECK_THROWS_WITH(RunStore::open_read_only(db), Catch::Contains("schema 1, older than this build's 2"));
+  CHECK_THROWS_WITH(RunStore::open_read_only(db), Catch::Contains("schema 1, older than this build's 3"));
   {
     RunStore store = RunStore::open(db);
-    CHECK(store.schema_version() == 2);
+    CHECK(store.schema_version() == 3);
     const RunRecord r = *store.get_run(1);
     CHECK(r.name == "old");
-    CHECK(r.status == "completed");
+    CHECK(r.status == RunStatus::completed);
     CHECK(r.pid == 0);
     CHECK(r.host.empty());
     CHECK(r.best_test_acc == 0.95);
     CHECK(r.epochs_done == 2);
     CHECK(store.epochs(1)[1].train_loss == 0.5);
-    const auto next = store.begin_run(run_of("new", this_process_id(), this_host_name()));
+    CHECK(r.uid.size() == 32);  // every run gets its global id
+    RunRecord fresh;
+    fresh.name = "new";
+    const auto next = store.begin_run(fresh);
     CHECK(store.get_run(next)->pid == this_process_id());
+    CHECK(store.get_run(next)->uid != r.uid);
   }
-  CHECK(RunStore::open_read_only(db).schema_version() == 2);
+  CHECK(RunStore::open_read_only(db).schema_version() == 3);
   CHECK(integrity_check(db) == "ok");
 }

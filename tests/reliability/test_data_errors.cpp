@@ -87,7 +87,7 @@ TEST_CASE("incept train on corrupt IDX files names the file and the problem and 
     r.name = "earlier";
     earlier = store.begin_run(r);
     store.record_epoch(EpochRecord{earlier, 1, 0.5, 0.8, 0.6, 0.7, 0.1, 1.0, 100.0});
-    store.finish_run(earlier, "completed", 1.0);
+    store.finish_run(earlier, RunStatus::completed, 1.0);
   }
 
   std::vector<std::unique_ptr<InceptProcess>> runs;
@@ -115,6 +115,6 @@ TEST_CASE("incept train on corrupt IDX files names the file and the problem and 
   const auto all = store.list_runs();
   REQUIRE(all.size() == 1);  // no half-recorded run: only the earlier one
   CHECK(all[0].id == earlier);
-  CHECK(all[0].status == "completed");
+  CHECK(all[0].status == RunStatus::completed);
   CHECK(store.epochs(earlier).size() == 1);
 }

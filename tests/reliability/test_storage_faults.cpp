@@ -29,7 +29,7 @@ std::int64_t record_earlier_run(const std::string& db) {
   store.add_layers(id, {LayerRecord{0, 0, "stem", "conv", "8x12x12", 80, 11520}});
   store.record_epoch(EpochRecord{id, 1, 1.5, 0.4, 1.4, 0.45, 0.1, 2.0, 1000});
   store.record_epoch(EpochRecord{id, 2, 0.9, 0.7, 1.0, 0.65, 0.1, 2.0, 1000});
-  store.finish_run(id, "completed", 4.0);
+  store.finish_run(id, RunStatus::completed, 4.0);
   return id;
 }
 
@@ -39,7 +39,7 @@ void check_earlier_run_intact(const std::string& db, std::int64_t id) {
   const auto r = store.get_run(id);
   REQUIRE(r);
   CHECK(r->name == "earlier");
-  CHECK(r->status == "completed");
+  CHECK(r->status == RunStatus::completed);
   CHECK(r->best_test_acc == 0.65);
   const auto epochs = store.epochs(id);
   REQUIRE(epochs.size() == 2);
@@ -80,7 +80,8 @@ std::uintmax_t checkpoint_size(const std::string& config, const fs::path& dir) {
   torch::nn::functional::cross_entropy(net->forward(x), torch::tensor({1, 2})).backward();
   optimizer->step();
   const std::string path = (dir / "probe.pt").string();
-  save_checkpoint(path, *net, *optimizer, TrainPosition{});
+  save_checkpoint(path, CheckpointOwner{"0123456789abcdef0123456789abcdef", cfg.hash}, *net, *optimizer,
+                  TrainPosition{});
   return fs::file_size(path);
 }
 
@@ -158,21 +159,25 @@ TEST_CASE("a disk that fills up while checkpointing fails the run cleanly and ke
 
   check_earlier_run_intact(db, earlier);
   std::vector<EpochRecord> before;
-  std::string checkpoint;
+  std::string checkpoint, failed_checkpoint;
   {
     RunStore store = RunStore::open_read_only(db);
     const RunRecord run = *store.get_run(2);
-    checkpoint = run.checkpoint_path;  // the epoch-1 checkpoint, recorded once it was complete
+    checkpoint = run.checkpoint.path;  // the epoch-1 checkpoint, recorded once it was complete
+    CHECK(run.checkpoint.epochs_done == 1);
     REQUIRE(fs::path(checkpoint).parent_path() == mnt);
-    const std::string expected = "cannot write checkpoint " + checkpoint + ".tmp: No space left on device";
+    // The epoch-2 checkpoint gets a name of its own, so the one the log vouches for is never overwritten.
+    failed_checkpoint = checkpoint_file(mnt.string(), run.uid, TrainPosition{2});
+    const std::string expected = "cannot write checkpoint " + failed_checkpoint + ".tmp: No space left on device";
     CHECK(contains(t.err, "error: " + expected));
-    CHECK(run.status == "failed");
+    CHECK(run.status == RunStatus::failed);
     CHECK(contains(run.error, expected));
     before = store.epochs(2);
     CHECK(before.size() == 2);  // epoch 2 was recorded, then its checkpoint failed
   }
   CHECK(fs::exists(checkpoint));
-  CHECK_FALSE(fs::exists(checkpoint + ".tmp"));  // no half-written file left to fill the disk
+  CHECK_FALSE(fs::exists(failed_checkpoint + ".tmp"));  // no half-written file left to fill the disk
+  CHECK_FALSE(fs::exists(failed_checkpoint));
 
   // Once there is room again the run resumes from the epoch-1 checkpoint and redoes epoch 2 exactly.
   REQUIRE(disk.resize(size * 4));
@@ -180,7 +185,7 @@ TEST_CASE("a disk that fills up while checkpointing fails the run cleanly and ke
   INFO("resume stderr: " << resumed.err);
   REQUIRE(resumed.status == 0);
   RunStore store = RunStore::open_read_only(db);
-  CHECK(store.get_run(2)->status == "completed");
+  CHECK(store.get_run(2)->status == RunStatus::completed);
   const auto after = store.epochs(2);
   REQUIRE(after.size() == 2);
   CHECK(after[1].train_loss == before[1].train_loss);
@@ -200,7 +205,7 @@ TEST_CASE("a log from a newer incept is refused by train and runs and left byte-
   InceptProcess runs({"runs", "--db", db}, tmp.path(), tmp.path(), "runs");
   const CommandResult t = train.result(), r = runs.result();
   INFO("train stderr: " << t.err << "\nruns stderr: " << r.err);
-  const std::string expected = "error: database " + db + ": created by a newer incept (schema 99, this build knows 2)";
+  const std::string expected = "error: database " + db + ": created by a newer incept (schema 99, this build knows 3)";
   CHECK(t.status == 1);
   CHECK(contains(t.err, expected));
   CHECK(r.status == 1);

@@ -108,8 +108,9 @@ inline std::int64_t record_run(RunStore& store, const PlannedRun& run) {
     e.images_per_s = run.variant == "naive" ? 15000 : 30000;
     store.record_epoch(e);
   }
-  if (run.status != "running")
-    store.finish_run(id, run.status, 10.0, run.status == "completed" ? "" : "loss became NaN at epoch 2");
+  const RunStatus status = parse_run_status(run.status).value();
+  if (status != RunStatus::running)
+    store.finish_run(id, status, 10.0, status == RunStatus::completed ? "" : "loss became NaN at epoch 2");
   return id;
 }
 

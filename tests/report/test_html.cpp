@@ -54,7 +54,7 @@ std::string evil_db(const ScratchDir& dir) {
   e.seconds = 1;
   e.images_per_s = 1000;
   store.record_epoch(e);
-  store.finish_run(evil, "completed", 1.0);
+  store.finish_run(evil, RunStatus::completed, 1.0);
   return path;
 }
 

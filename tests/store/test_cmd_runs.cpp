@@ -36,7 +36,7 @@ struct SampleLog {
     store.add_layers(done, sample_layers(2));
     store.record_epoch(sample_epoch(done, 1, 0.9512));
     store.record_epoch(sample_epoch(done, 2, 0.9876));
-    store.finish_run(done, "completed", 61.25);
+    store.finish_run(done, RunStatus::completed, 61.25);
     running = store.begin_run(sample_run("naive", hash_prefix + "h2"));
   }
 };
@@ -69,13 +69,16 @@ TEST_CASE("runs --json carries every field", "[store][cli]") {
   CHECK_THAT(out, Contains(R"("epochs_done":2)") && Contains(R"("variant":"v-inception-v1")"));
   for (const char* key : {"status", "device", "torch_version", "sweep", "seed", "params", "macs", "final_test_acc",
                           "train_seconds", "started_at", "finished_at", "heartbeat_at", "error",
-                          "checkpoint_path", "epochs_planned"})
+                          "checkpoint_path", "epochs_planned", "uid", "experiment_hash", "checkpoint_md5",
+                          "process_start", "claimed_at"})
     CHECK_THAT(out, Contains("\"" + std::string(key) + "\":"));
 }
 
 TEST_CASE("runs marks runs whose process died as interrupted", "[store][cli]") {
   SampleLog log;
-  raw_exec(log.path, "UPDATE runs SET heartbeat_at = '2020-01-01T00:00:00Z' WHERE id = " + std::to_string(log.running));
+  // Held by a process of another host whose lease expired long ago (this process, its holder, is alive here).
+  raw_exec(log.path, "UPDATE runs SET host = 'elsewhere.invalid', heartbeat_at = '2020-01-01T00:00:00Z' WHERE id = " +
+                         std::to_string(log.running));
   const std::string out = run_cli({"runs", "--db", log.path});
   CHECK_THAT(out, Contains("interrupted"));
   CHECK(RunStore::open_read_only(log.path).get_run(log.running)->error == "no heartbeat since 2020-01-01T00:00:00Z");
@@ -121,8 +124,8 @@ TEST_CASE("show of an unknown run names it and the database", "[store][cli]") {
 TEST_CASE("db merge reports copied and skipped runs", "[store][cli]") {
   SampleLog a("a-"), b("b-");
   const std::string out = a.dir.file("all.db");
-  CHECK_THAT(run_cli({"db", "merge", out, a.path, b.path}), Contains("4 runs copied, 0 skipped"));
-  CHECK_THAT(run_cli({"db", "merge", out, a.path, b.path}), Contains("0 runs copied, 4 skipped"));
+  CHECK_THAT(run_cli({"db", "merge", out, a.path, b.path}), Contains("4 runs copied, 0 updated (newer state), 0 unchanged"));
+  CHECK_THAT(run_cli({"db", "merge", out, a.path, b.path}), Contains("0 runs copied, 0 updated (newer state), 4 unchanged"));
   CHECK(RunStore::open_read_only(out).list_runs().size() == 4);
   CHECK_THROWS_WITH(run_cli({"db", "merge", out, a.dir.file("missing.db")}),
                     Contains("no database at " + a.dir.file("missing.db")));

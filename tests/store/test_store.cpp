@@ -12,7 +12,7 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
-
+#include "experiments/experiment_identity.h"
 #include "experiments/store/run_store.h"
 #include "experiments/store/sqlite_db.h"
 #include "framework/diagnostics.h"
@@ -24,7 +24,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-constexpr int kSchemaVersion = 2;  // bump together with the migrations list
+constexpr int kSchemaVersion = 3;  // bump together with the migrations list
 
 bool is_utc_timestamp(const std::string& s) {
   return std::regex_match(s, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"));
@@ -91,8 +91,8 @@ TEST_CASE("a run with its epochs and layers reads back as written", "[store]") {
     EpochRecord diverged = sample_epoch(id, 2, 0.25);
     diverged.train_loss = std::nan("");  // a diverged loss must survive as NaN, not turn into 0
     store.record_epoch(diverged);
-    store.set_checkpoint(id, "runs/mini/ckpt-2.pt");
-    store.finish_run(id, "diverged", 12.5, "loss is NaN");
+    store.set_checkpoint(id, CheckpointRef{"runs/mini/ckpt-2.pt", 2, 0, "0123abcd"});
+    store.finish_run(id, RunStatus::diverged, 12.5, "loss is NaN");
   }
 
   const RunStore store = RunStore::open_read_only(path);
@@ -100,7 +100,7 @@ TEST_CASE("a run with its epochs and layers reads back as written", "[store]") {
   REQUIRE(r);
   const RunRecord expected = sample_run("mini", "hash-a", "widths");
   CHECK(r->name == "mini");
-  CHECK(r->status == "diverged");
+  CHECK(r->status == RunStatus::diverged);
   CHECK(r->config_toml == expected.config_toml);
   CHECK(r->config_hash == "hash-a");
   CHECK(r->device == "cpu");
@@ -116,7 +116,14 @@ TEST_CASE("a run with its epochs and layers reads back as written", "[store]") {
   CHECK(r->final_test_acc == Approx(0.25));
   CHECK(r->train_seconds == 12.5);
   CHECK(r->error == "loss is NaN");
-  CHECK(r->checkpoint_path == "runs/mini/ckpt-2.pt");
+  CHECK(r->checkpoint.path == "runs/mini/ckpt-2.pt");
+  CHECK(r->checkpoint.epochs_done == 2);
+  CHECK(r->checkpoint.next_batch == 0);
+  CHECK(r->checkpoint.md5 == "0123abcd");
+  CHECK(r->uid.size() == 32);
+  CHECK(r->experiment_hash == stored_experiment_hash(expected.config_toml));
+  CHECK(r->pid == this_process_id());
+  CHECK(r->process_start == process_start_of(this_process_id()));
   CHECK(is_utc_timestamp(r->started_at));
   CHECK(is_utc_timestamp(r->finished_at));
   CHECK(is_utc_timestamp(r->heartbeat_at));
@@ -147,25 +154,26 @@ TEST_CASE("begin_run starts a fresh 'running' run whatever the record says", "[s
   TempDir dir;
   RunStore store = RunStore::open(dir.file("runs.db"));
   RunRecord r = sample_run("a");
-  r.status = "completed";
+  r.status = RunStatus::completed;
   r.best_test_acc = 0.99;
   r.finished_at = "2001-01-01T00:00:00Z";
   const std::int64_t id = store.begin_run(r);
   const RunRecord back = *store.get_run(id);
-  CHECK(back.status == "running");
+  CHECK(back.status == RunStatus::running);
   CHECK_FALSE(back.best_test_acc);
   CHECK(back.finished_at.empty());
   CHECK(back.started_at == back.heartbeat_at);
   CHECK(is_utc_timestamp(back.started_at));
 }
 
-TEST_CASE("list_runs orders by id and filters by sweep, latest_by_hash finds the newest", "[store]") {
+TEST_CASE("list_runs orders by id and filters by sweep, runs_of_experiment finds an experiment's runs",
+          "[store]") {
   TempDir dir;
   RunStore store = RunStore::open(dir.file("runs.db"));
   const auto a = store.begin_run(sample_run("a", "h1", "s1"));
   const auto b = store.begin_run(sample_run("b", "h2", "s2"));
   const auto c = store.begin_run(sample_run("c", "h1", "s1"));
-  store.finish_run(c, "failed", 1.0, "out of memory");
+  store.finish_run(c, RunStatus::failed, 1.0, "out of memory");
 
   const auto all = store.list_runs();
   REQUIRE(all.size() == 3);
@@ -178,12 +186,19 @@ TEST_CASE("list_runs orders by id and filters by sweep, latest_by_hash finds the
   CHECK(s1[1].name == "c");
   CHECK(store.list_runs("nope").empty());
 
-  // Same second, so the id breaks the tie: the newest run is returned whatever its status.
-  const auto latest = store.latest_by_hash("h1");
-  REQUIRE(latest);
-  CHECK(latest->id == c);
-  CHECK(latest->status == "failed");
-  CHECK_FALSE(store.latest_by_hash("unknown"));
+  // Oldest first; the same second, so the id breaks the tie. Runs of another experiment are not among them.
+  const auto of_a = store.runs_of_experiment(store.get_run(a)->experiment_hash);
+  REQUIRE(of_a.size() == 1);
+  CHECK(of_a[0].id == a);
+  CHECK(store.runs_of_experiment("unknown").empty());
+  RunRecord again = sample_run("a", "h1", "s1");
+  const auto d = store.begin_run(again);
+  const auto both = store.runs_of_experiment(store.get_run(a)->experiment_hash);
+  REQUIRE(both.size() == 2);
+  CHECK(both[0].id == a);
+  CHECK(both[1].id == d);
+  CHECK(store.get_run_by_uid(store.get_run(d)->uid)->id == d);
+  CHECK(store.get_run(a)->uid != store.get_run(d)->uid);
 }
 
 // ---- epochs ---------------------------------------------------------------------------------------------
@@ -230,18 +245,20 @@ TEST_CASE("record_epoch is atomic: a rejected epoch changes nothing", "[store]")
   }
 }
 
-TEST_CASE("resuming: reopen_run and delete_epochs_from restore a consistent run", "[store]") {
+TEST_CASE("resuming: claim_run and delete_epochs_from restore a consistent run", "[store]") {
   TempDir dir;
   RunStore store = RunStore::open(dir.file("runs.db"));
   const auto id = store.begin_run(sample_run("a"));
   store.record_epoch(sample_epoch(id, 1, 0.50));
   store.record_epoch(sample_epoch(id, 2, 0.90));
   store.record_epoch(sample_epoch(id, 3, 0.70));
-  store.finish_run(id, "interrupted", 30.0, "SIGINT");
+  store.finish_run(id, RunStatus::interrupted, 30.0, "SIGINT");
 
-  store.reopen_run(id);
+  const RunClaim claim = store.claim_run(id);
+  CHECK(claim.run_id == id);
+  CHECK(claim.uid == store.get_run(id)->uid);
   RunRecord r = *store.get_run(id);
-  CHECK(r.status == "running");
+  CHECK(r.status == RunStatus::running);
   CHECK(r.finished_at.empty());
   CHECK(r.error.empty());
   CHECK(r.train_seconds == 30.0);  // kept: the trainer adds the resumed time to it
@@ -253,9 +270,9 @@ TEST_CASE("resuming: reopen_run and delete_epochs_from restore a consistent run"
   CHECK(r.best_test_acc == Approx(0.50));
   CHECK(r.final_test_acc == Approx(0.50));
   store.record_epoch(sample_epoch(id, 2, 0.55));
-  store.finish_run(id, "completed", 45.0);
+  store.finish_run(id, RunStatus::completed, 45.0);
   r = *store.get_run(id);
-  CHECK(r.status == "completed");
+  CHECK(r.status == RunStatus::completed);
   CHECK(r.best_test_acc == Approx(0.55));
   CHECK(r.epochs_done == 2);
 
@@ -269,11 +286,10 @@ TEST_CASE("finish_run rejects statuses that are not final", "[store]") {
   TempDir dir;
   RunStore store = RunStore::open(dir.file("runs.db"));
   const auto id = store.begin_run(sample_run("a"));
-  CHECK_THROWS_AS(store.finish_run(id, "running", 1.0), std::invalid_argument);
-  CHECK_THROWS_AS(store.finish_run(id, "done", 1.0), std::invalid_argument);
-  CHECK_THROWS_WITH(store.finish_run(id + 7, "completed", 1.0), Contains("not found"));
+  CHECK_THROWS_AS(store.finish_run(id, RunStatus::running, 1.0), std::invalid_argument);
+  CHECK_THROWS_WITH(store.finish_run(id + 7, RunStatus::completed, 1.0), Contains("not found"));
   CHECK_THROWS_WITH(store.heartbeat(id + 7), Contains("not found"));
-  CHECK(store.get_run(id)->status == "running");
+  CHECK(store.get_run(id)->status == RunStatus::running);
 }
 
 // ---- schema ---------------------------------------------------------------------------------------------
@@ -457,32 +473,79 @@ TEST_CASE("disk full is a UserError naming the database and the operation", "[st
 
 // ---- stale runs -----------------------------------------------------------------------------------------
 
-TEST_CASE("mark_stale_runs interrupts only running runs whose heartbeat is too old", "[store]") {
+TEST_CASE("mark_stale_runs interrupts another host's running runs once their lease has expired", "[store]") {
   TempDir dir;
   const std::string path = dir.file("runs.db");
   RunStore store = RunStore::open(path);
   const auto dead = store.begin_run(sample_run("dead"));
   const auto alive = store.begin_run(sample_run("alive"));
   const auto done = store.begin_run(sample_run("done"));
-  store.finish_run(done, "completed", 5.0);
-  // Forge a process that died long ago (and a finished run that is just as old, which must stay finished).
+  store.finish_run(done, RunStatus::completed, 5.0);
+  // Forge runs of another host: one that died long ago (and a finished run that is just as old, which must stay
+  // finished), one that is alive there.
+  raw_exec(path, "UPDATE runs SET host = 'elsewhere.invalid'");
   raw_exec(path, "UPDATE runs SET heartbeat_at = '2020-01-02T03:04:05Z' WHERE id IN (" + std::to_string(dead) +
                      ", " + std::to_string(done) + ")");
 
   CHECK(store.mark_stale_runs(120) == 1);
   const RunRecord d = *store.get_run(dead);
-  CHECK(d.status == "interrupted");
+  CHECK(d.status == RunStatus::interrupted);
   CHECK(d.error == "no heartbeat since 2020-01-02T03:04:05Z");
   CHECK(d.finished_at == "2020-01-02T03:04:05Z");
-  CHECK(store.get_run(alive)->status == "running");
-  CHECK(store.get_run(done)->status == "completed");
+  CHECK(store.get_run(alive)->status == RunStatus::running);
+  CHECK(store.get_run(done)->status == RunStatus::completed);
   CHECK(store.mark_stale_runs(120) == 0);
 
   // A heartbeat keeps a run alive.
   raw_exec(path, "UPDATE runs SET heartbeat_at = '2020-01-02T03:04:05Z' WHERE id = " + std::to_string(alive));
   store.heartbeat(alive);
   CHECK(store.mark_stale_runs(120) == 0);
-  CHECK(store.get_run(alive)->status == "running");
+  CHECK(store.get_run(alive)->status == RunStatus::running);
+}
+
+TEST_CASE("a live process of this host keeps its run however old its heartbeat", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("runs.db");
+  RunStore store = RunStore::open(path);
+  const auto id = store.begin_run(sample_run("stopped for an hour"));  // this process: alive
+  raw_exec(path, "UPDATE runs SET heartbeat_at = '2020-01-02T03:04:05Z'");
+  CHECK(store.mark_stale_runs(120) == 0);
+  CHECK(store.get_run(id)->status == RunStatus::running);
+  // A claim on it is refused, naming the holder.
+  RunStore other = RunStore::open(path);
+  CHECK_THROWS_WITH(other.claim_run(id),
+                    Contains("run " + std::to_string(id) + " is being trained by pid " + std::to_string(this_process_id())));
+  // The same pid with another start time is another process (the pid was reused): the run's holder is gone.
+  raw_exec(path, "UPDATE runs SET process_start = 'another-boot:1'");
+  CHECK(store.mark_stale_runs(120) == 1);
+  CHECK(store.get_run(id)->status == RunStatus::interrupted);
+}
+
+TEST_CASE("writes to a run need its claim: a run taken over is never written by its old holder", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("runs.db");
+  RunStore first = RunStore::open(path);
+  const auto id = first.begin_run(sample_run("a"));
+  first.record_epoch(sample_epoch(id, 1, 0.5));
+  // Its holder is declared dead (forged: another host, silent for years) and another process takes the run.
+  raw_exec(path, "UPDATE runs SET host = 'elsewhere.invalid', heartbeat_at = '2020-01-02T03:04:05Z'");
+  RunStore second = RunStore::open(path);
+  const RunClaim claim = second.claim_run(id);
+  CHECK_FALSE(first.heartbeat(id));
+  CHECK_THROWS_WITH(first.record_epoch(sample_epoch(id, 2, 0.9)),
+                    Contains("no longer held by this process") && Contains("held by pid"));
+  CHECK_THROWS_WITH(first.finish_run(id, RunStatus::completed, 1.0), Contains("no longer held by this process"));
+  CHECK(second.heartbeat(id));
+  second.record_epoch(sample_epoch(id, 2, 0.6));
+  second.finish_run(id, RunStatus::completed, 2.0);
+  const RunRecord r = *second.get_run(id);
+  CHECK(r.status == RunStatus::completed);
+  CHECK(r.epochs_done == 2);
+  CHECK(r.best_test_acc == Approx(0.6));
+  CHECK(claim.uid == r.uid);
+  // A finished run cannot be claimed again; a connection without a claim cannot write.
+  CHECK_THROWS_WITH(RunStore::open(path).claim_run(id), Contains("already completed"));
+  CHECK_THROWS_WITH(RunStore::open(path).heartbeat(id), Contains("not found among the runs this connection holds"));
 }
 
 // ---- merge ----------------------------------------------------------------------------------------------
@@ -497,7 +560,7 @@ TEST_CASE("merge copies runs of several logs with new ids, epochs and layers fol
     sa.record_epoch(sample_epoch(a1, 1, 0.4));
     sa.add_layers(a1, sample_layers(2));
     const auto a2 = sa.begin_run(sample_run("a2", "ha2"));
-    sa.finish_run(a2, "failed", 3.0, "boom");
+    sa.finish_run(a2, RunStatus::failed, 3.0, "boom");
     RunStore sb = RunStore::open(b);
     const auto b1 = sb.begin_run(sample_run("b1", "hb1"));  // id 1 again: must be renumbered
     for (int e = 1; e <= 3; ++e) sb.record_epoch(sample_epoch(b1, e, 0.1 * e));
@@ -515,7 +578,7 @@ TEST_CASE("merge copies runs of several logs with new ids, epochs and layers fol
   CHECK(runs[1].name == "a2");
   CHECK(runs[2].name == "b1");
   CHECK(runs[2].id != 1);
-  CHECK(runs[1].status == "failed");
+  CHECK(runs[1].status == RunStatus::failed);
   CHECK(runs[1].error == "boom");
   CHECK(merged.epochs(runs[0].id).size() == 1);
   CHECK(merged.layers(runs[0].id).size() == 2);
@@ -530,12 +593,49 @@ TEST_CASE("merge copies runs of several logs with new ids, epochs and layers fol
   SECTION("merging again adds nothing") {
     const MergeStats again = RunStore::merge(out, {b, a});
     CHECK(again.copied == 0);
+    CHECK(again.updated == 0);
     CHECK(again.skipped == 3);
     CHECK(RunStore::open_read_only(out).list_runs().size() == 3);
     CHECK(raw_query_int(out, "SELECT count(*) FROM epochs") == 4);
   }
   SECTION("a missing input is an error naming it") {
     CHECK_THROWS_WITH(RunStore::merge(out, {dir.file("nope.db")}), Contains(dir.file("nope.db")));
+  }
+  SECTION("a newer state of a run replaces the copy, by uid; merging it again is a no-op") {
+    {
+      RunStore sb = RunStore::open(b);
+      sb.adopt_claim(RunClaim{1, "", raw_query_text(b, "SELECT owner FROM runs WHERE id = 1")});
+      sb.record_epoch(sample_epoch(1, 4, 0.8));
+      sb.finish_run(1, RunStatus::completed, 9.0);
+    }
+    const MergeStats newer = RunStore::merge(out, {a, b});
+    CHECK(newer.copied == 0);
+    CHECK(newer.updated == 1);
+    CHECK(newer.skipped == 2);
+    const RunStore m = RunStore::open_read_only(out);
+    REQUIRE(m.list_runs().size() == 3);
+    const RunRecord r = *m.get_run(runs[2].id);  // same row, new state
+    CHECK(r.uid == runs[2].uid);
+    CHECK(r.status == RunStatus::completed);
+    CHECK(r.epochs_done == 4);
+    CHECK(r.best_test_acc == Approx(0.8));
+    CHECK(raw_query_int(out, "SELECT count(*) FROM epochs WHERE run_id = " + std::to_string(r.id)) == 4);
+    const MergeStats again = RunStore::merge(out, {a, b});
+    CHECK(again.updated == 0);
+    CHECK(again.skipped == 3);
+    // An older state never replaces a newer one.
+    const MergeStats older = RunStore::merge(b, {out});
+    CHECK(older.updated == 0);
+  }
+  SECTION("a failed merge leaves the output as it was, and creates none") {
+    const std::string garbage = dir.file("garbage.db");
+    { std::ofstream(garbage) << "not a database"; }
+    const std::string fresh = dir.file("fresh.db");
+    CHECK_THROWS(RunStore::merge(fresh, {a, garbage}));
+    CHECK_FALSE(std::filesystem::exists(fresh));
+    CHECK_FALSE(std::filesystem::exists(fresh + "-wal"));
+    CHECK_THROWS(RunStore::merge(out, {a, garbage}));
+    CHECK(RunStore::open_read_only(out).list_runs().size() == 3);
   }
 }
 
@@ -557,7 +657,7 @@ TEST_CASE("four writers with their own connections lose no row and never fail", 
           store.record_epoch(sample_epoch(id, e, e / 100.0));
           if (e % 10 == 0) store.heartbeat(id);
         }
-        store.finish_run(id, "completed", 1.0);
+        store.finish_run(id, RunStatus::completed, 1.0);
       } catch (const std::exception& ex) {
         errors[w] = ex.what();
       }
@@ -570,7 +670,7 @@ TEST_CASE("four writers with their own connections lose no row and never fail", 
   const auto runs = store.list_runs();
   REQUIRE(runs.size() == kWriters);
   for (const RunRecord& r : runs) {
-    CHECK(r.status == "completed");
+    CHECK(r.status == RunStatus::completed);
     CHECK(r.epochs_done == kEpochs);
     CHECK(r.best_test_acc == Approx(kEpochs / 100.0));
     CHECK(store.layers(r.id).size() == 5);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
@@ -70,7 +71,7 @@ TEST_CASE("a sweep records every run with its sweep and variant, and running it 
   std::vector<RunRecord> runs = runs_in(tmp, "runs.db");
   REQUIRE(runs.size() == 4);
   for (const RunRecord& r : runs) {
-    CHECK(r.status == "completed");
+    CHECK(r.status == RunStatus::completed);
     CHECK(r.sweep == "tiny-sweep");
     CHECK(r.final_test_acc);
   }
@@ -88,9 +89,12 @@ TEST_CASE("a sweep records every run with its sweep and variant, and running it 
 
   // An interrupted run (with its checkpoint) is resumed, not trained again.
   {
-    RunStore store = RunStore::open((tmp.path() / "runs.db").string());
-    store.reopen_run(runs[2].id);
-    store.finish_run(runs[2].id, "interrupted", 0.1);
+    // Forged behind the store's back: a completed run cannot be claimed, which is the point of claims.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((tmp.path() / "runs.db").c_str(), &db) == SQLITE_OK);
+    const std::string sql = "UPDATE runs SET status = 'interrupted' WHERE id = " + std::to_string(runs[2].id);
+    CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
   }
   auto resumed = run_incept("sweep sweep.toml --jobs 2 --db runs.db", tmp.path().string());
   INFO(output(resumed));
@@ -98,7 +102,7 @@ TEST_CASE("a sweep records every run with its sweep and variant, and running it 
   CHECK_THAT(resumed.out, Catch::Contains("0 to train, 1 to resume, 3 done"));
   std::vector<RunRecord> after = runs_in(tmp, "runs.db");
   CHECK(after.size() == 4);
-  CHECK(after[2].status == "completed");
+  CHECK(after[2].status == RunStatus::completed);
 }
 
 TEST_CASE("shards split the variants exactly and their databases merge into the whole sweep") {
@@ -131,18 +135,20 @@ TEST_CASE("shards split the variants exactly and their databases merge into the 
 
 TEST_CASE("a failing variant does not stop the others, unless --fail-fast") {
   TempDir tmp;
-  // `broken` outputs 5 classes for a 10-class dataset: an error only training finds.
+  // `broken` reads MNIST from a folder that does not exist: an error only training finds, before its run exists.
   write_sweep(tmp, R"(name = "with-failure"
 base = "tiny.toml"
 [variants.broken]
-"model.head.out" = 5
+"data.dataset" = "mnist"
+"data.dir" = "no-such-data"
+"model.input" = [1, 28, 28]
 [variants.fine]
 )");
   auto fast = run_incept("sweep sweep.toml --db fast.db --fail-fast", tmp.path().string());
   INFO(output(fast));
   CHECK(fast.status == 1);
   CHECK_THAT(fast.out, Catch::Contains("[broken seed=0] error:"));
-  CHECK_THAT(fast.out, Catch::Contains("10 classes"));
+  CHECK_THAT(fast.out, Catch::Contains("no-such-data"));
   CHECK_THAT(fast.out, Catch::Contains("--fail-fast"));
   CHECK_THAT(fast.out, Catch::Contains("not run"));
   CHECK(runs_in(tmp, "fast.db").empty());
@@ -153,13 +159,38 @@ base = "tiny.toml"
   std::vector<RunRecord> runs = runs_in(tmp, "on.db");
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].variant == "fine");
-  CHECK(runs[0].status == "completed");
+  CHECK(runs[0].status == RunStatus::completed);
   CHECK_THAT(on.out, Catch::Contains("2 runs: 1 failed, 1 completed"));
+
+  // The sweep's report shows the variant that failed before a run existed, with its error.
+  auto report = run_incept("report --sweep with-failure --db on.db", tmp.path().string());
+  INFO(output(report));
+  CHECK(report.status == 0);
+  CHECK_THAT(report.out, Catch::Contains("| broken |") && Catch::Contains("1 failed"));
+  CHECK_THAT(report.out, Catch::Contains("before any run existed: ") && Catch::Contains("no-such-data"));
 
   // The failed variant is tried again; the completed one is not.
   auto again = run_incept("sweep sweep.toml --db on.db", tmp.path().string());
   CHECK(again.status == 1);
   CHECK_THAT(again.out, Catch::Contains("1 to train, 0 to resume, 1 done"));
+}
+
+TEST_CASE("a variant whose model does not fit its data is found before anything trains, dry run included") {
+  TempDir tmp;
+  write_sweep(tmp, R"(name = "mismatch"
+base = "tiny.toml"
+[variants.broken]
+"model.head.out" = 5
+[variants.fine]
+)");
+  for (const char* args : {"sweep sweep.toml --db runs.db --dry-run", "sweep sweep.toml --db runs.db"}) {
+    auto r = run_incept(args, tmp.path().string());
+    INFO(output(r));
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("sweep.toml:3:") && Catch::Contains("variant 'broken'") &&
+                          Catch::Contains("the model outputs 5 but dataset 'synthetic' has 10 classes"));
+  }
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "runs.db"));
 }
 
 TEST_CASE("sweep file errors exit with status 2 and file:line:col") {
@@ -204,8 +235,8 @@ TEST_CASE("Ctrl-C reaches the trainings, which checkpoint; the sweep exits 130")
   CHECK(*status == 130);
   std::vector<RunRecord> runs = RunStore::open_read_only(db).list_runs();
   REQUIRE(runs.size() == 1);
-  CHECK(runs[0].status == "interrupted");
-  CHECK_FALSE(runs[0].checkpoint_path.empty());
+  CHECK(runs[0].status == RunStatus::interrupted);
+  CHECK_FALSE(runs[0].checkpoint.path.empty());
   CHECK_THAT(out, Catch::Contains("waiting for 1 running training(s) to checkpoint"));
   CHECK_THAT(out, Catch::Contains("1 run: 1 interrupted"));
 }

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "experiments/experiment_config.h"
-#include "experiments/sweep/identity.h"
+#include "experiments/experiment_identity.h"
 #include "framework/text.h"
 #include "tests/sweep/sweep_test_support.h"
 
@@ -46,6 +46,10 @@ seeds = [5]
     CHECK(experiment_hash(child.resolved) == r.hash);
     // ... and recognisable from the text the run log stores.
     CHECK(stored_experiment_hash(child.toml_text) == r.hash);
+    // The file a child trains is the resolved config itself, named, and resolves to the planned experiment.
+    ExperimentConfig planned = load_experiment(tmp.write("planned.toml", r.config_toml));
+    CHECK(experiment_hash(planned.resolved) == r.hash);
+    CHECK(planned.name == r.config_name);
   }
   CHECK(resolved[0].hash != resolved[1].hash);
 }
@@ -62,7 +66,25 @@ TEST_CASE("identity ignores train.threads even when the base has no [train] tabl
   toml::table without = toml::parse("[model]\ninput = [1, 8, 8]\n");
   toml::table with = toml::parse("[model]\ninput = [1, 8, 8]\n[train]\nthreads = 4\n");
   CHECK(experiment_hash(without) == experiment_hash(with));
-  CHECK_FALSE(stored_experiment_hash("this is = = not toml"));
+  CHECK(stored_experiment_hash("this is = = not toml").empty());
+}
+
+TEST_CASE("one definition of the same experiment: labels and where it runs do not count, the seed does") {
+  const toml::table base = toml::parse("name = 'a'\n[model]\ninput = [1, 8, 8]\n[train]\nseed = 1\n");
+  const toml::table relabelled = toml::parse(
+      "name = 'b'\ndescription = 'x'\n[model]\ninput = [1, 8, 8]\n[train]\nseed = 1\nthreads = 3\n"
+      "checkpoint_dir = '/elsewhere'\n");
+  const toml::table other_seed = toml::parse("name = 'a'\n[model]\ninput = [1, 8, 8]\n[train]\nseed = 2\n");
+  const toml::table other_lr = toml::parse("name = 'a'\n[model]\ninput = [1, 8, 8]\n[train]\nseed = 1\nlr = 0.3\n");
+  CHECK(experiment_hash(base) == experiment_hash(relabelled));
+  CHECK(experiment_hash(base) != experiment_hash(other_seed));
+  CHECK(experiment_hash(base, SeedPolicy::ignore) == experiment_hash(other_seed, SeedPolicy::ignore));
+  CHECK(experiment_hash(base) != experiment_hash(other_lr));
+  CHECK(experiment_hash(base, SeedPolicy::ignore) != experiment_hash(other_lr, SeedPolicy::ignore));
+  for (const char* path : {"name", "description", "extends", "train.threads", "train.checkpoint_dir"})
+    CHECK(is_execution_setting(path));
+  CHECK_FALSE(is_execution_setting("train.seed"));
+  CHECK_FALSE(is_execution_setting("train.lr"));
 }
 
 TEST_CASE("a variant's errors name it and point at the sweep file") {

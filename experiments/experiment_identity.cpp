@@ -1,0 +1,52 @@
+#include "experiments/experiment_identity.h"
+
+#include <array>
+#include <string_view>
+
+#include "framework/config_loader.h"
+
+namespace incept {
+
+namespace {
+
+constexpr std::array<std::string_view, 5> kExecutionSettings = {"name", "description", "extends", "train.threads",
+                                                                "train.checkpoint_dir"};
+
+void erase_path(toml::table& root, std::string_view dotted) {
+  const std::size_t dot = dotted.find('.');
+  if (dot == std::string_view::npos) {
+    root.erase(dotted);
+    return;
+  }
+  const std::string_view head = dotted.substr(0, dot);
+  toml::table* inner = root[head].as_table();
+  if (!inner) return;
+  erase_path(*inner, dotted.substr(dot + 1));
+  // `--set train.threads=N` creates [train] in a config that had none; without threads it is the same config.
+  if (inner->empty()) root.erase(head);
+}
+
+}  // namespace
+
+bool is_execution_setting(const std::string& dotted_path) {
+  for (std::string_view s : kExecutionSettings)
+    if (dotted_path == s) return true;
+  return false;
+}
+
+std::string experiment_hash(const toml::table& resolved, SeedPolicy seed) {
+  toml::table copy = resolved;  // source positions do not matter for hashing
+  for (std::string_view s : kExecutionSettings) erase_path(copy, s);
+  if (seed == SeedPolicy::ignore) erase_path(copy, "train.seed");
+  return config_hash(copy);
+}
+
+std::string stored_experiment_hash(const std::string& config_toml, SeedPolicy seed) {
+  try {
+    return experiment_hash(toml::parse(config_toml), seed);
+  } catch (const toml::parse_error&) {
+    return "";
+  }
+}
+
+}  // namespace incept

@@ -1,0 +1,56 @@
+#pragma once
+// Sweep processes sharing a log take their work cell by cell. A cell is one (variant, seed); planning and claiming
+// it are one transaction, in the manner of a compare-and-swap from "free" to "mine": two `incept sweep` of one file,
+// or N workers of a job array without --shard, never train a cell twice, and a worker that finishes early takes
+// the next free cell. A cell another live sweep process holds is left to it; one whose holder died is free again.
+//
+// Cells already answered by an identical run (of this sweep, another sweep, or trained alone) are not trained
+// again: the run becomes a member of the cell, marked as reused when it was trained outside it, so the sweep's
+// report shows it.
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "experiments/store/heartbeat_thread.h"
+#include "experiments/store/run_store.h"
+#include "experiments/sweep/plan.h"
+#include "experiments/sweep/sweep.h"
+
+namespace incept {
+
+class SweepClaims {
+ public:
+  // Records the sweep (its baseline) and every cell of `variants` in the log, and starts this worker's heartbeat.
+  SweepClaims(const std::string& db_path, const Sweep& sweep, std::vector<ResolvedVariant> variants);
+  ~SweepClaims();  // lets go of cells still held (a sweep that stops early)
+  SweepClaims(const SweepClaims&) = delete;
+  SweepClaims& operator=(const SweepClaims&) = delete;
+
+  struct Next {
+    std::vector<PlannedVariant> settled;   // visited on the way: done already, or another process works on it
+    std::optional<PlannedVariant> claimed;  // the cell this worker now holds (train or resume); none: no work left
+  };
+  // Visits the cells this worker has not visited yet, in plan order, and claims the first that needs work.
+  Next next();
+
+  // The child working on a claimed cell ended with `status`. Lets go of the cell; a failure that left no run behind
+  // (bad data, a crash before the run was recorded) is recorded on the cell with `error`, so reports show it.
+  void release(const PlannedVariant& planned, RunStatus status, const std::string& error);
+
+  const std::vector<ResolvedVariant>& variants() const { return variants_; }
+
+ private:
+  std::string sweep_;
+  std::vector<ResolvedVariant> variants_;
+  std::string token_;  // this worker's claim token
+  RunStore store_;
+  std::set<std::size_t> visited_;
+  std::vector<std::int64_t> newest_before_;  // per variant: the newest run id of its experiment when claimed
+  std::vector<std::string> held_;           // cells held, as "variant\nseed"
+  std::unique_ptr<HeartbeatThread> heartbeat_;
+};
+
+}  // namespace incept
