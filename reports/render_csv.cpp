@@ -12,7 +12,6 @@ namespace incept {
 
 namespace {
 
-const std::vector<std::string> kCommonStatuses = {"completed", "running", "interrupted", "diverged", "failed"};
 
 std::string number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
 
@@ -25,7 +24,8 @@ std::string line(const std::vector<std::string>& fields) {
 // Every status column a reader might filter on is always present (0 when no run has it), plus any other
 // status that occurs, so the header does not change with the data.
 std::vector<std::string> status_columns(const Report& r) {
-  std::vector<std::string> out = kCommonStatuses;
+  std::vector<std::string> out;
+  for (RunStatus s : all_run_statuses()) out.emplace_back(to_string(s));
   std::set<std::string> extra;
   for (const VariantSummary& v : r.variants)
     for (const auto& entry : v.status_counts)

@@ -193,8 +193,12 @@ std::size_t Report::run_count() const {
 }
 
 std::vector<std::string> ordered_statuses(const std::map<std::string, int>& counts) {
-  static const std::vector<std::string> kOrder = {"completed", "running", "interrupted", "diverged", "failed",
-                                                  "not run"};
+  static const std::vector<std::string> kOrder = [] {
+    std::vector<std::string> names;
+    for (RunStatus s : all_run_statuses()) names.emplace_back(to_string(s));
+    names.emplace_back("not run");  // a declared sweep cell without a run yet
+    return names;
+  }();
   std::vector<std::string> out;
   for (const std::string& s : kOrder)
     if (counts.count(s)) out.push_back(s);

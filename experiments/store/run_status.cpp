@@ -28,6 +28,12 @@ const StatusInfo& info(RunStatus status) {
 
 }  // namespace
 
+const std::vector<RunStatus>& all_run_statuses() {
+  static const std::vector<RunStatus> kOrder = {RunStatus::completed, RunStatus::running, RunStatus::interrupted,
+                                                RunStatus::diverged, RunStatus::failed};
+  return kOrder;
+}
+
 const char* to_string(RunStatus status) { return info(status).name; }
 
 std::optional<RunStatus> parse_run_status(std::string_view text) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace incept {
 
@@ -15,6 +16,9 @@ enum class RunStatus {
   diverged,     // a NaN or infinite loss stopped it
   interrupted,  // stopped by a signal or a dead process; resumable from its last checkpoint
 };
+
+// Every status, in the order reports list them: completed, running, interrupted, diverged, failed.
+const std::vector<RunStatus>& all_run_statuses();
 
 // "running", "completed", ...: the text stored in the log and shown to people.
 const char* to_string(RunStatus status);
