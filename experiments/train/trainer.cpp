@@ -347,110 +347,125 @@ class Run {
                                   run_id_));
   }
 
-  std::string interrupted_message(const std::string& where) const {
-    return fmt::format("interrupted {}; continue with: incept resume {} --db {}", where, run_id_, opts_.db_path);
-  }
-
+  // Epochs from the current position to the last; each a pass over its batches, an evaluation and a record. Any
+  // non-completed outcome stops the run; `out.error` says why.
   RunStatus loop(TrainOutcome& out) {
-    const Split& train = data_.train;
-    BatchOrder order(train.size(), tc_.batch_size, tc_.seed);
-    const std::int64_t batches = order.batches();
+    BatchOrder order(data_.train.size(), tc_.batch_size, tc_.seed);
     net_->train();
     for (; pos_.epochs_done < tc_.epochs; ++pos_.epochs_done) {
       const std::int64_t epoch = pos_.epochs_done;
-      torch::Tensor indices = order.epoch_indices(epoch).to(device_);
-      progress_.start_epoch(epoch + 1, tc_.epochs, batches);
-      auto epoch_start = Clock::now() - std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(pos_.epoch_seconds));
-      double lr = learning_rate_at(tc_, static_cast<double>(epoch) + static_cast<double>(std::max<std::int64_t>(
-                                                                          0, pos_.next_batch - 1)) /
-                                                                          static_cast<double>(batches));
-      for (; pos_.next_batch < batches; ++pos_.next_batch) {
-        check_claim();
-        lr = learning_rate_at(tc_, static_cast<double>(epoch) + static_cast<double>(pos_.next_batch) /
-                                                                    static_cast<double>(batches));
-        set_learning_rate(*optimizer_, lr);
-        torch::Tensor idx = order.batch_indices(indices, pos_.next_batch);
-        // Gathered into buffers reused across batches rather than freshly allocated ones.
-        torch::index_select_out(x_buf_, train.images, 0, idx);
-        torch::index_select_out(y_buf_, train.labels, 0, idx);
-        const torch::Tensor& y = y_buf_;
-        for (auto& p : net_->parameters()) p.mutable_grad().reset();  // backward allocates them afresh
-        torch::Tensor loss, total;
-        {
-          AutocastScope autocast(amp_);
-          ForwardResult f = net_->forward_train(network_input(x_buf_, tc_));
-          auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc_.label_smoothing);
-          loss = torch::nn::functional::cross_entropy(f.logits, y, ce);
-          total = loss;
-          for (std::size_t i = 0; i < f.aux.size(); ++i)
-            total = total + f.aux_weights[i] * torch::nn::functional::cross_entropy(f.aux[i], y, ce);
-          metrics_.add(loss.detach(), total.detach(), f.logits.detach().argmax(1).eq(y).sum(), y.size(0));
-        }
-        if (metrics_.due(pos_.next_batch + 1 == batches)) {
-          if (auto bad = metrics_.read_into(pos_)) {
-            out.error = fmt::format("loss became {} at epoch {} {}", bad->loss, epoch + 1,
-                                    bad->first_batch == pos_.next_batch
-                                        ? fmt::format("batch {}", pos_.next_batch + 1)
-                                        : fmt::format("within batches {}-{}", bad->first_batch + 1,
-                                                      pos_.next_batch + 1));
-            progress_.message("diverged: " + out.error);
-            return RunStatus::diverged;
-          }
-          progress_.batch(pos_.next_batch + 1, pos_.loss_sum / static_cast<double>(pos_.seen),
-                          static_cast<double>(pos_.correct) / static_cast<double>(pos_.seen),
-                          static_cast<double>(pos_.seen) / std::max(1e-9, seconds_since(epoch_start)));
-        }
-        scaler_.scale(total).backward();
-        scaler_.step(*optimizer_);
-        if (g_interrupted.load()) {
-          (void)metrics_.read_into(pos_);  // the batches not yet read back belong in the checkpoint
-          ++pos_.next_batch;
-          pos_.epoch_seconds = seconds_since(epoch_start);
-          write_checkpoint(std::nullopt);
-          out.error = interrupted_message(fmt::format("at epoch {} batch {}", epoch + 1, pos_.next_batch));
-          progress_.message(out.error);
-          return RunStatus::interrupted;
-        }
-      }
-      double train_seconds = seconds_since(epoch_start);
+      const Clock::time_point epoch_start = Clock::now() - std::chrono::duration_cast<Clock::duration>(
+                                                                std::chrono::duration<double>(pos_.epoch_seconds));
+      progress_.start_epoch(epoch + 1, tc_.epochs, order.batches());
+      double lr = 0;
+      if (auto stop = train_batches(order, epoch_start, lr, out)) return *stop;
+      const double train_seconds = seconds_since(epoch_start);
       EvalResult test = evaluate(net_, data_.test, tc_.eval_batch_size, tc_, &g_interrupted);
       if (test.stopped) {
         // Every batch of the epoch is trained: the resumed run starts with this evaluation.
         pos_.epoch_seconds = seconds_since(epoch_start);
-        write_checkpoint(std::nullopt);
-        out.error = interrupted_message(fmt::format("while evaluating epoch {}", epoch + 1));
-        progress_.message(out.error);
-        return RunStatus::interrupted;
+        return stop_interrupted(fmt::format("while evaluating epoch {}", epoch + 1), out);
       }
       check_claim();
-      double epoch_seconds = seconds_since(epoch_start);
-      EpochRecord e;
-      e.run_id = run_id_;
-      e.epoch = static_cast<int>(epoch + 1);
-      e.train_loss = pos_.loss_sum / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
-      e.train_acc = static_cast<double>(pos_.correct) / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
-      e.test_loss = test.loss;
-      e.test_acc = test.acc;
-      e.lr = lr;
-      e.seconds = epoch_seconds;
-      e.images_per_s = static_cast<double>(pos_.seen) / std::max(1e-9, train_seconds);
-      pos_.train_seconds += epoch_seconds;
-      pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
-      write_checkpoint(e);  // the epoch and the checkpoint after it are recorded together
-      progress_.end_epoch(fmt::format(
-          "epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s  {:.0f} img/s",
-          e.epoch, tc_.epochs, e.train_loss, 100 * e.train_acc, e.test_loss, 100 * e.test_acc, e.lr, e.seconds,
-          e.images_per_s));
-      --pos_.epochs_done;  // the for-loop increment moves past this epoch
+      record_epoch(epoch, lr, test, train_seconds, seconds_since(epoch_start));
       if (g_interrupted.load()) {
         ++pos_.epochs_done;
-        out.error = interrupted_message(fmt::format("after epoch {}", epoch + 1));
-        progress_.message(out.error);
-        return RunStatus::interrupted;
+        return stop_interrupted(fmt::format("after epoch {}", epoch + 1), out, /*checkpoint=*/false);
       }
     }
     return RunStatus::completed;
+  }
+
+  // The rest of the current epoch's batches, from pos_.next_batch. Sets `lr` to the last batch's learning rate.
+  // Returns how the run stops (diverged, interrupted), or nothing when every batch is done.
+  std::optional<RunStatus> train_batches(const BatchOrder& order, Clock::time_point epoch_start, double& lr,
+                                         TrainOutcome& out) {
+    const std::int64_t epoch = pos_.epochs_done, batches = order.batches();
+    const auto schedule_position = [&](std::int64_t batch) {
+      return static_cast<double>(epoch) + static_cast<double>(batch) / static_cast<double>(batches);
+    };
+    // A resume that starts after the last batch (stopped during the evaluation) records the last batch's rate.
+    lr = learning_rate_at(tc_, schedule_position(std::max<std::int64_t>(0, pos_.next_batch - 1)));
+    torch::Tensor indices = order.epoch_indices(epoch).to(device_);
+    for (; pos_.next_batch < batches; ++pos_.next_batch) {
+      check_claim();
+      lr = learning_rate_at(tc_, schedule_position(pos_.next_batch));
+      set_learning_rate(*optimizer_, lr);
+      train_step(order.batch_indices(indices, pos_.next_batch));
+      if (metrics_.due(pos_.next_batch + 1 == batches)) {
+        if (auto bad = metrics_.read_into(pos_)) {
+          out.error = fmt::format("loss became {} at epoch {} {}", bad->loss, epoch + 1,
+                                  bad->first_batch == pos_.next_batch
+                                      ? fmt::format("batch {}", pos_.next_batch + 1)
+                                      : fmt::format("within batches {}-{}", bad->first_batch + 1, pos_.next_batch + 1));
+          progress_.message("diverged: " + out.error);
+          return RunStatus::diverged;
+        }
+        progress_.batch(pos_.next_batch + 1, pos_.loss_sum / static_cast<double>(pos_.seen),
+                        static_cast<double>(pos_.correct) / static_cast<double>(pos_.seen),
+                        static_cast<double>(pos_.seen) / std::max(1e-9, seconds_since(epoch_start)));
+      }
+      scaler_.scale(step_loss_).backward();
+      scaler_.step(*optimizer_);
+      if (g_interrupted.load()) {
+        (void)metrics_.read_into(pos_);  // the batches not yet read back belong in the checkpoint
+        ++pos_.next_batch;
+        pos_.epoch_seconds = seconds_since(epoch_start);
+        return stop_interrupted(fmt::format("at epoch {} batch {}", epoch + 1, pos_.next_batch), out);
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Forward pass and loss of one batch (main head plus weighted aux heads), its running metrics queued; leaves the
+  // total loss in step_loss_ for the backward pass.
+  void train_step(const torch::Tensor& idx) {
+    const Split& train = data_.train;
+    // Gathered into buffers reused across batches rather than freshly allocated ones.
+    torch::index_select_out(x_buf_, train.images, 0, idx);
+    torch::index_select_out(y_buf_, train.labels, 0, idx);
+    const torch::Tensor& y = y_buf_;
+    for (auto& p : net_->parameters()) p.mutable_grad().reset();  // backward allocates them afresh
+    AutocastScope autocast(amp_);
+    ForwardResult f = net_->forward_train(network_input(x_buf_, tc_));
+    auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc_.label_smoothing);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(f.logits, y, ce);
+    step_loss_ = loss;
+    for (std::size_t i = 0; i < f.aux.size(); ++i)
+      step_loss_ = step_loss_ + f.aux_weights[i] * torch::nn::functional::cross_entropy(f.aux[i], y, ce);
+    metrics_.add(loss.detach(), step_loss_.detach(), f.logits.detach().argmax(1).eq(y).sum(), y.size(0));
+  }
+
+  // The epoch's figures and the checkpoint after it, in one transaction; the position moves to the next epoch.
+  void record_epoch(std::int64_t epoch, double lr, const EvalResult& test, double train_seconds,
+                    double epoch_seconds) {
+    EpochRecord e;
+    e.run_id = run_id_;
+    e.epoch = static_cast<int>(epoch + 1);
+    e.train_loss = pos_.loss_sum / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
+    e.train_acc = static_cast<double>(pos_.correct) / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
+    e.test_loss = test.loss;
+    e.test_acc = test.acc;
+    e.lr = lr;
+    e.seconds = epoch_seconds;
+    e.images_per_s = static_cast<double>(pos_.seen) / std::max(1e-9, train_seconds);
+    pos_.train_seconds += epoch_seconds;
+    pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
+    write_checkpoint(e);
+    progress_.end_epoch(fmt::format(
+        "epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s  {:.0f} img/s",
+        e.epoch, tc_.epochs, e.train_loss, 100 * e.train_acc, e.test_loss, 100 * e.test_acc, e.lr, e.seconds,
+        e.images_per_s));
+    --pos_.epochs_done;  // the for-loop increment moves past this epoch
+  }
+
+  // Stops the run as interrupted `where`, checkpointing the current position first (unless the last epoch's
+  // checkpoint already holds it), and says how to continue.
+  RunStatus stop_interrupted(const std::string& where, TrainOutcome& out, bool checkpoint = true) {
+    if (checkpoint) write_checkpoint(std::nullopt);
+    out.error = fmt::format("interrupted {}; continue with: incept resume {} --db {}", where, run_id_, opts_.db_path);
+    progress_.message(out.error);
+    return RunStatus::interrupted;
   }
 
   // Writes a checkpoint of the current position under a new name, then records it (with `epoch`, when an epoch
@@ -486,6 +501,7 @@ class Run {
   Network net_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor x_buf_, y_buf_;  // batch buffers reused across batches
+  torch::Tensor step_loss_;      // the current batch's total loss (main + weighted aux heads)
   bool amp_ = false;
   GradScaler scaler_{false};
   RunningMetrics metrics_;
