@@ -1,4 +1,5 @@
 #include "cli/cmd_report.h"
+#include "cli/option_checks.h"
 
 #include <cerrno>
 #include <cstring>
@@ -53,7 +54,7 @@ void add_report_commands(CLI::App& app) {
   auto opts = std::make_shared<ReportOptions>();
   CLI::App* cmd = app.add_subcommand(
       "report", "Compare variants (mean ± std over seeds, deltas, costs, curves) as md, html, csv or json");
-  cmd->add_option("--db", opts->request.db, "SQLite experiment log")->capture_default_str();
+  cmd->add_option("--db", opts->request.db, "SQLite experiment log")->capture_default_str()->check(non_empty());
   CLI::Option* sweep = cmd->add_option("--sweep", opts->request.sweep, "only the runs of this sweep");
   CLI::Option* runs = cmd->add_option("--runs", opts->request.runs, "only these run ids, e.g. 1,2,5-8");
   sweep->excludes(runs);

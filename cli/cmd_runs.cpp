@@ -1,4 +1,5 @@
 #include "cli/cmd_runs.h"
+#include "cli/option_checks.h"
 
 #include <unistd.h>
 
@@ -51,29 +52,7 @@ void require_database(const std::string& path) {
   if (!std::filesystem::is_regular_file(path, ec)) throw UserError(fmt::format("no database at {}", path));
 }
 
-bool writable(const std::string& path) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  // SQLite needs the directory too, for its -wal and -shm files.
-  return ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
-}
-
-// Runs whose process died still say 'running'. Correcting them is a write, which someone reading another
-// user's log cannot do, so this is best effort: the listing then simply shows them as 'running'.
-void mark_stale_runs_if_writable(const std::string& path) {
-  if (!writable(path)) return;
-  try {
-    RunStore::open(path).mark_stale_runs();
-  } catch (const UserError&) {
-    // Any real problem with the file resurfaces when it is opened for reading.
-  }
-}
-
-RunStore open_for_report(const std::string& path) {
-  require_database(path);
-  mark_stale_runs_if_writable(path);
-  return RunStore::open_read_only(path);
-}
+RunStore open_for_report(const std::string& path) { return RunStore::open_for_reading(path, std::cerr); }
 
 // ---- JSON -----------------------------------------------------------------------------------------------
 
@@ -267,7 +246,7 @@ void run_merge(const MergeOptions& o) {
 }
 
 void add_db_option(CLI::App& cmd, std::string& db) {
-  cmd.add_option("--db", db, "SQLite experiment log")->capture_default_str();
+  cmd.add_option("--db", db, "SQLite experiment log")->capture_default_str()->check(non_empty());
 }
 
 }  // namespace

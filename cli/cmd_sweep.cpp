@@ -1,4 +1,5 @@
 #include "cli/cmd_sweep.h"
+#include "cli/option_checks.h"
 
 #include <filesystem>
 #include <iostream>
@@ -83,10 +84,12 @@ void add_sweep_commands(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "sweep", "run every variant of an ablation sweep, skipping those the run database already has");
   cmd->add_option("sweep", a->file, "sweep file (TOML)")->required();
-  cmd->add_option("--db", a->db, "run database (default runs.db; with --shard K/N, runs.shard-K-of-N.db)");
+  cmd->add_option("--db", a->db, "run database (default runs.db; with --shard K/N, runs.shard-K-of-N.db)")
+      ->check(non_empty());
   cmd->add_flag("--dry-run", a->dry_run, "train nothing: list every variant with its params, MACs and plan");
-  cmd->add_option("--jobs", a->jobs, "trainings at once, sharing the cores (default 1)")->check(CLI::PositiveNumber);
-  cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)");
+  cmd->add_option("--jobs", a->jobs, "trainings at once, sharing the cores (default 1)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)")
+      ->check(non_empty());
   cmd->add_flag("--fail-fast", a->fail_fast, "stop at the first failed variant (the running ones are interrupted)");
   cmd->add_option("--set", a->sets, "override a config value in every variant, e.g. --set train.epochs=1");
   cmd->callback([a] {

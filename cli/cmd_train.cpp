@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "experiments/experiment_config.h"
 #include "experiments/train/trainer.h"
 
@@ -37,7 +38,7 @@ void add_train_commands(CLI::App& app) {
   CLI::App* train = app.add_subcommand("train", "train a config and record the run in the SQLite log");
   train->add_option("config", a->config, "config file (TOML)")->required();
   train->add_option("--set", a->sets, "override a config value, e.g. --set train.epochs=1");
-  train->add_option("--db", a->db, "run database (default runs.db)");
+  train->add_option("--db", a->db, "run database (default runs.db)")->check(non_empty());
   train->add_flag("--quiet", a->quiet, "no progress output");
   train->add_option("--sweep", a->sweep, "record the run as part of this sweep")->group("");
   train->add_option("--variant", a->variant, "record the run as this sweep variant")->group("");
@@ -59,7 +60,7 @@ void add_train_commands(CLI::App& app) {
   auto r = std::make_shared<Args>();
   CLI::App* resume = app.add_subcommand("resume", "continue an interrupted run from its last checkpoint");
   resume->add_option("run_id", r->run_id, "run id (see incept runs)")->required();
-  resume->add_option("--db", r->db, "run database (default runs.db)");
+  resume->add_option("--db", r->db, "run database (default runs.db)")->check(non_empty());
   resume->add_flag("--quiet", r->quiet, "no progress output");
   resume->callback([r] {
     install_interrupt_handler();

@@ -1,10 +1,13 @@
 #include "experiments/store/run_store.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <iterator>
+#include <ostream>
 #include <stdexcept>
 #include <tuple>
 
@@ -335,6 +338,25 @@ RunStore RunStore::open_read_only(const std::string& path) {
   auto db = std::make_unique<Connection>(Connection::open(path, Connection::Mode::ReadOnly));
   store_schema::check_readable(*db);
   return RunStore(std::move(db));
+}
+
+RunStore RunStore::open_for_reading(const std::string& path, std::ostream& warnings) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw UserError(fmt::format("no database at {}", path));
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  // SQLite needs the directory too, for its -wal and -shm files. Someone reading a colleague's log cannot write it.
+  if (::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0) {
+    try {
+      open(path).mark_stale_runs();
+    } catch (const UserError& e) {
+      warnings << fmt::format("warning: runs whose process died could not be marked interrupted, so a status shown "
+                              "as 'running' may be stale: {}\n",
+                              e.what());
+    }
+  }
+  return open_read_only(path);
 }
 
 RunStore::RunStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {}

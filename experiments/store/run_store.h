@@ -7,6 +7,7 @@
 // A RunStore is one SQLite connection: use it from one thread at a time; give each thread its own.
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
@@ -147,6 +148,11 @@ class RunStore {
   static RunStore open(const std::string& path);
   // For reports: never writes, never blocks writers; the file must exist and be at this build's schema.
   static RunStore open_read_only(const std::string& path);
+  // For commands that only show a log (runs, show, report): read-only, after two writes when the file and its
+  // folder are writable: upgrading an older schema and marking runs whose holder is gone as interrupted. When those
+  // writes fail (a full disk), a warning saying so goes to `warnings`: the statuses shown may then be stale, and the
+  // reader must know. A missing file is a UserError "no database at PATH".
+  static RunStore open_for_reading(const std::string& path, std::ostream& warnings);
 
   RunStore(RunStore&&) noexcept;
   RunStore& operator=(RunStore&&) noexcept;
