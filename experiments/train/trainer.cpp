@@ -28,6 +28,7 @@
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/train_parts.h"
 #include "framework/config_loader.h"
+#include "framework/memory_limit.h"
 #include "framework/torch_model.h"
 
 namespace incept {
@@ -82,6 +83,40 @@ void check_data_fits_model(const Dataset& data, const ExperimentConfig& cfg) {
     throw UserError(fmt::format("{}: the model outputs {} but dataset '{}' has {} classes; the last layer should "
                                 "be a linear layer with out = {}",
                                 cfg.path, out.str(), data.name, data.classes, data.classes));
+}
+
+// A checkpoint folder that cannot be used must stop the run before it trains, not after its first epoch.
+void check_checkpoint_dir(const std::string& dir, const std::string& config_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path existing = dir;
+  while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
+  const std::string where = fmt::format("{}: train.checkpoint_dir {}", config_path, dir);
+  if (!existing.empty() && !fs::is_directory(existing, ec))
+    throw UserError(fmt::format("{} cannot be used: {} is not a directory", where, existing.string()));
+  if (!existing.empty() && ::access(existing.c_str(), W_OK | X_OK) != 0)
+    throw UserError(fmt::format("{} cannot be used: directory {} is not writable", where, existing.string()));
+}
+
+// The activations of a training batch (every intermediate output kept for the backward pass, float32, as the
+// memory estimate of `incept summary` counts them) must fit in memory: refused before anything is allocated, naming
+// the layer that needs the most, instead of failing inside an allocation.
+void check_activations_fit(const ExperimentConfig& cfg) {
+  const ModelSpec& m = cfg.model;
+  const LayerSpec* largest = nullptr;
+  for (const LayerSpec& l : m.layers)
+    if (!largest || l.report.activation_elems > largest->report.activation_elems) largest = &l;
+  if (!largest) return;
+  const double batch = static_cast<double>(std::max(cfg.train.batch_size, cfg.train.eval_batch_size));
+  const double bytes = 2.0 * 4.0 * batch * static_cast<double>(m.activation_elems());
+  constexpr double kMiB = 1024.0 * 1024.0;
+  check_fits_in_memory(
+      bytes,
+      fmt::format("{}: training in batches of {} (activations for the backward pass; the largest, layer '{}', "
+                  "{:.0f} MiB per batch)",
+                  cfg.path, static_cast<std::int64_t>(batch), largest->name,
+                  2.0 * 4.0 * batch * static_cast<double>(largest->report.activation_elems) / kMiB),
+      "lower train.batch_size (and train.eval_batch_size) or the input size");
 }
 
 std::vector<LayerRecord> layer_records(const ModelSpec& m) {
@@ -193,6 +228,9 @@ class Run {
   Run(const ExperimentConfig& cfg, const TrainOptions& opts)
       : cfg_(cfg), opts_(opts), tc_(cfg.train), device_(choose_device(tc_.device)), store_(RunStore::open(opts.db_path)),
         progress_(detect_progress_mode(opts.quiet), std::cerr) {
+    checkpoint_dir_ = checkpoint_dir_for(tc_, opts_.db_path);
+    check_checkpoint_dir(checkpoint_dir_, cfg.path);
+    if (device_.is_cpu()) check_activations_fit(cfg);
     configure_threads(tc_);
     torch::manual_seed(tc_.seed);
     data_ = load_dataset(cfg.data, device_);
@@ -210,7 +248,6 @@ class Run {
     metrics_ = RunningMetrics(device_, device_.is_cuda() ? 50 : 1);
     if (device_.is_cuda()) configure_cudnn(tc_);
     if (tc_.amp && !amp_) progress_.message("note: train.amp applies to CUDA only; training in float32 on the CPU");
-    checkpoint_dir_ = checkpoint_dir_for(tc_, opts_.db_path);
   }
 
   ~Run() {
