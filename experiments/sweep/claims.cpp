@@ -52,9 +52,8 @@ SweepClaims::SweepClaims(const std::string& db_path, const Sweep& sweep, std::ve
 
 SweepClaims::~SweepClaims() {
   heartbeat_.reset();
-  for (std::size_t i = 0; i < variants_.size(); ++i) {
+  for (std::size_t i : held_) {
     const SweepVariant& v = variants_[i].variant;
-    if (std::find(held_.begin(), held_.end(), fmt::format("{}\n{}", v.name, v.seed)) == held_.end()) continue;
     try {
       store_.release_cell(sweep_, v.name, v.seed, token_, "");
     } catch (const std::exception&) {
@@ -88,7 +87,7 @@ SweepClaims::Next SweepClaims::next() {
       }
       if (p.action == PlanAction::resume) store_.add_member(sweep_, v.variant.name, v.variant.seed, p.earlier->uid, reused);
       newest_before_[i] = newest_id(runs);
-      held_.push_back(fmt::format("{}\n{}", v.variant.name, v.variant.seed));
+      held_.insert(i);
       out.claimed = std::move(p);
       return;
     }
@@ -106,7 +105,7 @@ void SweepClaims::release(const PlannedVariant& planned, RunStatus status, const
                           newest_id(store_.runs_of_experiment(planned.variant.hash)) > newest_before_.at(i);
   const std::string cell_error = status == RunStatus::failed && !run_exists ? error : "";
   store_.release_cell(sweep_, v.name, v.seed, token_, cell_error);
-  held_.erase(std::remove(held_.begin(), held_.end(), fmt::format("{}\n{}", v.name, v.seed)), held_.end());
+  held_.erase(i);
 }
 
 }  // namespace incept

@@ -49,7 +49,7 @@ class SweepClaims {
   RunStore store_;
   std::set<std::size_t> visited_;
   std::vector<std::int64_t> newest_before_;  // per variant: the newest run id of its experiment when claimed
-  std::vector<std::string> held_;           // cells held, as "variant\nseed"
+  std::set<std::size_t> held_;              // variants (indices into variants_) whose cells this worker holds
   std::unique_ptr<HeartbeatThread> heartbeat_;
 };
 
