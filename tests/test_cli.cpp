@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/temp_files.h"
+#include "tests/support/tiny_config.h"
 
 using incept::testing::run_incept;
 using incept::testing::TempDir;
@@ -93,30 +94,7 @@ TEST_CASE("usage errors exit 2 and name what was wrong, never CLI11's own codes"
 TEST_CASE("what cannot work is refused before training: checkpoint folder, activation memory, data folder",
           "[cli]") {
   TempDir tmp;
-  const std::string tiny = tmp.write("tiny.toml", R"(name = "tiny"
-[data]
-dataset = "synthetic"
-synthetic_train = 64
-synthetic_test = 16
-synthetic_shape = [1, 12, 12]
-[model]
-input = [1, 12, 12]
-[[model.layers]]
-name = "stem"
-block = "conv"
-out = 4
-kernel = 3
-[[model.layers]]
-name = "pool"
-block = "global_avgpool"
-[[model.layers]]
-name = "head"
-block = "linear"
-out = 10
-[train]
-epochs = 1
-threads = 1
-)");
+  tmp.write("tiny.toml", incept::testing::kTinyTrainingConfig);
   tmp.write("a-file", "not a folder");
   auto folder = run_incept("train tiny.toml --db runs.db --set train.checkpoint_dir=a-file", tmp.path().string());
   CHECK(folder.status == 1);
@@ -129,7 +107,7 @@ threads = 1
                          tmp.path().string());
   CHECK(huge.status == 1);
   CHECK(contains(huge.err, "training in batches of 2000 (activations for the backward pass; the largest, layer "
-                           "'stem',"));
+                           "'mix',"));
   CHECK(contains(huge.err, "more than this machine's"));
   CHECK(contains(huge.err, "lower train.batch_size"));
   CHECK_FALSE(contains(huge.err, "alloc_cpu"));

@@ -3,6 +3,7 @@
 // several at once), reading a run log behind RunStore's back, and a tiny config that trains in about a second.
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,11 +43,12 @@ inline bool looks_like_a_crash(const std::string& err) {
 }
 
 // `incept ARGS` started in the background, stdin from /dev/null, stdout and stderr into files in `log_dir`.
-// With `as_nobody` the child drops to uid/gid 65534 first (tests run as root, which ignores permissions).
+// With `as_nobody` the child drops to uid/gid 65534 first (tests run as root, which ignores permissions); with an
+// `address_space_limit` (bytes; 0 = none) its address space is limited before it execs, as `ulimit -v` does.
 class InceptProcess {
  public:
   InceptProcess(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& log_dir,
-               const std::string& tag, bool as_nobody = false)
+               const std::string& tag, bool as_nobody = false, rlim_t address_space_limit = 0)
       : out_(log_dir / (tag + ".out")), err_(log_dir / (tag + ".err")) {
     std::vector<std::string> argv_s = {INCEPT_BINARY};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -62,6 +64,8 @@ class InceptProcess {
       if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
       if (::chdir(cwd.c_str()) != 0) ::_exit(126);
       if (as_nobody && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(125);
+      const struct rlimit limit = {address_space_limit, address_space_limit};
+      if (address_space_limit > 0 && ::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(125);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }

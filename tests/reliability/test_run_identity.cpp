@@ -199,6 +199,22 @@ std::map<std::string, long long> report_counts(const std::string& json) {
   return out;
 }
 
+// `incept resume 1` of `db`'s interrupted run, which must be refused (exit 1, no crash trace) with an error naming
+// `checkpoint` and containing `reason`, leaving the run exactly as the log had it.
+void check_resume_refused(const std::string& db, const fs::path& cwd, const std::string& checkpoint,
+                          const std::string& reason) {
+  const std::string before = run_state(db);
+  const Bounded resumed = run_incept_within({"resume", "1", "--db", db, "--quiet"}, cwd, 60);
+  INFO("resume that must be refused: " << describe(resumed.result));
+  REQUIRE(resumed.in_time);
+  CHECK(resumed.result.status == 1);
+  CHECK(contains(resumed.result.err, checkpoint));
+  CHECK(contains(resumed.result.err, reason));
+  CHECK_FALSE(looks_like_a_crash(resumed.result.err));
+  CHECK(run_state(db) == before);
+  CHECK(status_of(db) == "interrupted");
+}
+
 }  // namespace
 
 // ---- finding 1: checkpoints of two logs in one folder ------------------------------------------------------
@@ -260,17 +276,7 @@ TEST_CASE("a checkpoint file of another run copied over a run's checkpoint is re
   REQUIRE(fs::is_regular_file(foreign));
   REQUIRE(fs::is_regular_file(own));
   copy_bytes(foreign, own);
-  const std::string before = run_state(x_db);
-
-  const Bounded resumed = run_incept_within({"resume", "1", "--db", x_db, "--quiet"}, tmp.path(), 60);
-  INFO("resume of x.db run 1 with the other run's checkpoint: " << describe(resumed.result));
-  REQUIRE(resumed.in_time);
-  CHECK(resumed.result.status == 1);
-  CHECK(contains(resumed.result.err, own));
-  CHECK(contains(resumed.result.err, "another run"));
-  CHECK_FALSE(looks_like_a_crash(resumed.result.err));
-  CHECK(run_state(x_db) == before);
-  CHECK(status_of(x_db) == "interrupted");
+  check_resume_refused(x_db, tmp.path(), own, "another run");
 }
 
 // ---- finding 2: a sweep reusing a run trained outside it -------------------------------------------------
@@ -465,17 +471,7 @@ TEST_CASE("a checkpoint with flipped bytes is refused by resume with a checksum 
     f.write(bytes, sizeof bytes);
     REQUIRE(f.good());
   }
-  const std::string before = run_state(db);
-
-  const Bounded resumed = run_incept_within({"resume", "1", "--db", db, "--quiet"}, tmp.path(), 60);
-  INFO("resume with the damaged checkpoint: " << describe(resumed.result));
-  REQUIRE(resumed.in_time);
-  CHECK(resumed.result.status == 1);
-  CHECK(contains(resumed.result.err, checkpoint));
-  CHECK(contains(resumed.result.err, "checksum"));
-  CHECK_FALSE(looks_like_a_crash(resumed.result.err));
-  CHECK(run_state(db) == before);
-  CHECK(status_of(db) == "interrupted");
+  check_resume_refused(db, tmp.path(), checkpoint, "checksum");
 }
 
 // ---- finding 7: merging a shard again -------------------------------------------------------------------
@@ -588,70 +584,6 @@ TEST_CASE("SIGTERM during a long evaluation stops the run within seconds, marked
 
 namespace {
 
-// Like InceptProcess, with the child's address space limited to `limit_bytes` (RLIMIT_AS, what `ulimit -v`
-// sets) before it execs `incept`.
-class LimitedIncept {
- public:
-  LimitedIncept(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& log_dir,
-                const std::string& tag, rlim_t limit_bytes)
-      : out_(log_dir / (tag + ".out")), err_(log_dir / (tag + ".err")) {
-    std::vector<std::string> argv_s = {INCEPT_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      const int in = ::open("/dev/null", O_RDONLY);
-      const int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-      const int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-      if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
-      if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-      const struct rlimit limit = {limit_bytes, limit_bytes};
-      if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(125);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  LimitedIncept(const LimitedIncept&) = delete;
-  LimitedIncept& operator=(const LimitedIncept&) = delete;
-  ~LimitedIncept() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  pid_t pid() const { return pid_; }
-  bool running() {
-    if (reaped_) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
-    record(status);
-    return false;
-  }
-  void kill(int sig) { ::kill(pid_, sig); }
-  CommandResult result() {
-    if (!reaped_) {
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      record(status);
-    }
-    return CommandResult{status_, slurp(out_), slurp(err_)};
-  }
-
- private:
-  void record(int status) {
-    reaped_ = true;
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  fs::path out_, err_;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = -1;
-};
-
 // A process's peak address-space size in bytes (VmPeak), or 0 once it has gone.
 long long vm_peak_bytes(pid_t pid) {
   const std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
@@ -701,14 +633,14 @@ TEST_CASE("a second signal ends a trainer stuck where the first cannot reach it 
   // configs/mnist/reduced.toml). VmPeak also counts reservations that may fail harmlessly (malloc's per-thread
   // arenas), so where exactly the stuck band lies depends on the machine: step down until a trainer is stuck.
   const std::string db = (tmp.path() / "runs.db").string();
-  std::unique_ptr<LimitedIncept> stuck;
+  std::unique_ptr<InceptProcess> stuck;
   std::string tried;
   for (long long short_by_mib = 64; short_by_mib <= 448 && !stuck; short_by_mib += 64) {
     fs::remove(db);
     fs::remove(db + "-wal");
     fs::remove(db + "-shm");
-    auto trainer = std::make_unique<LimitedIncept>(train_args(config, db, {}), tmp.path(), tmp.path(), "stuck",
-                                                   static_cast<rlim_t>(peak - (short_by_mib << 20)));
+    auto trainer = std::make_unique<InceptProcess>(train_args(config, db, {}), tmp.path(), tmp.path(), "stuck",
+                                                   false, static_cast<rlim_t>(peak - (short_by_mib << 20)));
     wait_until([&] { return sql_int(db, "SELECT count(*) FROM runs") == 1 || !trainer->running(); }, 90);
     std::this_thread::sleep_for(std::chrono::milliseconds(2000));
     const long long ticks = cpu_ticks(trainer->pid());
@@ -725,7 +657,7 @@ TEST_CASE("a second signal ends a trainer stuck where the first cannot reach it 
     WARN("no address-space limit got the trainer stuck in OpenBLAS on this machine; not exercised: " << tried);
     return;
   }
-  LimitedIncept& trainer = *stuck;
+  InceptProcess& trainer = *stuck;
 
   trainer.kill(SIGINT);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
