@@ -84,7 +84,7 @@ TEST_CASE("seed 000 InceptionV3_1 block: 168,288 params, 320 channels", "[counti
   check_module_matches(cfg.model, false);
 }
 
-TEST_CASE("seed 004 MNIST networks: reduced has 37,922 params; naive costs more", "[counting][seed]") {
+TEST_CASE("seed 004 MNIST networks: reduced has 37,922 params, naive costs more", "[counting][seed]") {
   auto reduced = load("configs/mnist/reduced.toml");
   auto naive = load("configs/mnist/naive.toml");
   CHECK(total_params(reduced.model) == 37922);

@@ -104,7 +104,7 @@ TEST_CASE("a missing log directory is an error naming it, and nothing is created
   CHECK_FALSE(fs::exists(tmp.path() / "no"));
 }
 
-TEST_CASE("a read-only log directory is an error naming the path; the log in it is left intact",
+TEST_CASE("a read-only log directory is an error naming the path, and the log in it is left intact",
           "[reliability][storage][cli]") {
   if (!can_run_as_nobody()) {
     WARN("cannot switch to user 'nobody' here (not root?): read-only directory test skipped");

@@ -204,7 +204,7 @@ TEST_CASE("sweep file errors exit with status 2 and file:line:col") {
   CHECK(shard.status == 2);
 }
 
-TEST_CASE("Ctrl-C reaches the trainings, which checkpoint; the sweep exits 130") {
+TEST_CASE("Ctrl-C reaches the trainings, which checkpoint, and the sweep exits 130") {
   TempDir tmp;
   // Thousands of epochs: still training when the signal comes.
   write_sweep(tmp, "name = \"long\"\nbase = \"tiny.toml\"\n[set]\n\"train.epochs\" = 100000\n");
