@@ -8,16 +8,21 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iostream>
+#include <limits>
+#include <sstream>
 #include <thread>
 
 #include "experiments/experiment_config.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/checkpoint.h"
+#include "experiments/train/mixed_precision.h"
 #include "experiments/train/optimization.h"
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/train_parts.h"
 #include "experiments/train/trainer.h"
 #include "framework/torch_model.h"
+#include "tests/support/skip.h"
 #include "tests/support/temp_files.h"
 #include "tests/support/tiny_config.h"
 
@@ -297,8 +302,7 @@ TEST_CASE("performance switches train the same network to the same result", "[tr
   // float rounding, which two epochs of SGD with momentum amplify to a few tenths of a percent.
   for (const std::vector<std::string>& sets :
        {std::vector<std::string>{"train.channels_last=true"},
-        std::vector<std::string>{"train.parallel_branches=true", "train.threads=2"},
-        std::vector<std::string>{"train.amp=true"}}) {
+        std::vector<std::string>{"train.parallel_branches=true", "train.threads=2"}}) {
     INFO("switch " << sets.front());
     TrainOutcome out = train(tmp, "switch.db", sets);
     REQUIRE(out.status == RunStatus::completed);
@@ -310,6 +314,125 @@ TEST_CASE("performance switches train the same network to the same result", "[tr
       CHECK(epochs[i].test_loss == Approx(reference[i].test_loss).epsilon(1e-2));
     }
   }
+}
+
+TEST_CASE("train.amp on the CPU trains in float32, says so, and gives exactly the run without amp",
+          "[training][performance][amp]") {
+  // amp is CUDA autocast with loss scaling; on the CPU the trainer notes that it does not apply and trains as
+  // usual, so the run is bit for bit the run without amp, and its checkpoints hold no loss scale.
+  TempDir tmp;
+  const std::string config = tmp.write("tiny.toml", kTiny);
+  const auto run = [&](const std::string& db, const std::vector<std::string>& sets, std::string& progress) {
+    const ExperimentConfig cfg = load_experiment(config, sets);
+    TrainOptions opts;
+    opts.db_path = (tmp.path() / db).string();
+    opts.quiet = false;  // notes go where progress goes: stderr
+    std::ostringstream captured;
+    std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());
+    TrainOutcome out;
+    try {
+      out = train_experiment(cfg, opts);
+    } catch (...) {
+      std::cerr.rdbuf(old);
+      throw;
+    }
+    std::cerr.rdbuf(old);
+    progress = captured.str();
+    return out;
+  };
+  std::string plain_progress, amp_progress;
+  const TrainOutcome plain = run("plain.db", {"train.device=cpu"}, plain_progress);
+  const TrainOutcome amp = run("amp.db", {"train.device=cpu", "train.amp=true"}, amp_progress);
+  REQUIRE(plain.status == RunStatus::completed);
+  REQUIRE(amp.status == RunStatus::completed);
+  INFO("progress with amp:\n" << amp_progress);
+  CHECK(contains(amp_progress, "note: train.amp applies to CUDA only; training in float32 on the CPU\n"));
+  CHECK_FALSE(contains(plain_progress, "train.amp"));
+
+  RunStore sp = RunStore::open((tmp.path() / "plain.db").string());
+  RunStore sa = RunStore::open((tmp.path() / "amp.db").string());
+  const RunRecord amp_run = *sa.get_run(amp.run_id);
+  CHECK(amp_run.device == "cpu");
+  CHECK(contains(amp_run.config_toml, "amp = true"));
+  const auto ep = sp.epochs(plain.run_id), ea = sa.epochs(amp.run_id);
+  REQUIRE(ep.size() == 2);
+  REQUIRE(ea.size() == 2);
+  for (std::size_t i = 0; i < ep.size(); ++i) {
+    INFO("epoch " << i + 1);
+    CHECK(ea[i].train_loss == ep[i].train_loss);
+    CHECK(ea[i].train_acc == ep[i].train_acc);
+    CHECK(ea[i].test_loss == ep[i].test_loss);
+    CHECK(ea[i].test_acc == ep[i].test_acc);
+  }
+
+  // The checkpoint holds float32 weights and no loss scale (0: no scaler ran).
+  const ExperimentConfig cfg = load_experiment(config, {"train.device=cpu", "train.amp=true"});
+  Network net(cfg.model);
+  auto optimizer = make_optimizer(cfg.train, net->parameters());
+  const TrainPosition position = load_checkpoint(verify_checkpoint(amp_run, 2), *net, *optimizer, torch::kCPU);
+  CHECK(position.epochs_done == 2);
+  CHECK(position.loss_scale == 0);
+  for (const auto& p : net->parameters()) CHECK(p.scalar_type() == torch::kFloat);
+}
+
+TEST_CASE("train.amp on CUDA computes in float16 and scales the loss, landing near float32",
+          "[training][performance][amp][cuda]") {
+  if (!torch::cuda::is_available())
+    INCEPT_SKIP("no CUDA device: amp's float16 autocast and loss scaling need one (on the CPU amp does nothing)");
+  TempDir tmp;
+  const std::string config = tmp.write("tiny.toml", kTiny);
+
+  // Autocast: inside the scope the network computes in float16, outside in float32.
+  const ExperimentConfig cfg = load_experiment(config, {"train.device=cuda"});
+  torch::manual_seed(1);
+  Network net(cfg.model);
+  net->to(torch::kCUDA);
+  const torch::Tensor x = torch::randn({4, 1, 12, 12}, torch::TensorOptions().device(torch::kCUDA));
+  {
+    torch::NoGradGuard no_grad;
+    {
+      AutocastScope autocast(true);
+      CHECK(net->forward(x).scalar_type() == torch::kHalf);
+    }
+    CHECK(net->forward(x).scalar_type() == torch::kFloat);
+  }
+
+  // Loss scaling: an overflowing step is skipped and halves the scale; good steps apply the unscaled gradient,
+  // and the scale doubles after `growth_interval` of them.
+  torch::Tensor w = torch::ones({3}, torch::TensorOptions().device(torch::kCUDA)).requires_grad_();
+  torch::optim::SGD sgd({w}, torch::optim::SGDOptions(0.5));
+  GradScaler scaler(true, 1024.0, 2);
+  sgd.zero_grad();
+  scaler.scale((w * std::numeric_limits<float>::infinity()).sum()).backward();
+  CHECK_FALSE(scaler.step(sgd));
+  CHECK(scaler.current_scale() == 512.0);
+  CHECK(torch::equal(w.detach().cpu(), torch::ones({3})));
+  for (int i = 0; i < 2; ++i) {
+    sgd.zero_grad();
+    scaler.scale(w.sum()).backward();  // gradient 1 per element, scaled by 512 until unscaled
+    CHECK(scaler.step(sgd));
+  }
+  CHECK(torch::allclose(w.detach().cpu(), torch::zeros({3})));  // 1 - 2 * 0.5 * 1
+  CHECK(scaler.current_scale() == 1024.0);
+
+  // End to end: an amp run on CUDA completes without the CPU note and lands near the float32 run.
+  TrainOptions opts;
+  opts.quiet = true;
+  opts.db_path = (tmp.path() / "fp32.db").string();
+  const TrainOutcome fp32 = train_experiment(load_experiment(config, {"train.device=cuda"}), opts);
+  opts.db_path = (tmp.path() / "amp.db").string();
+  const TrainOutcome amp = train_experiment(load_experiment(config, {"train.device=cuda", "train.amp=true"}), opts);
+  REQUIRE(fp32.status == RunStatus::completed);
+  REQUIRE(amp.status == RunStatus::completed);
+  const auto e32 = RunStore::open((tmp.path() / "fp32.db").string()).epochs(fp32.run_id);
+  const auto e16 = RunStore::open((tmp.path() / "amp.db").string()).epochs(amp.run_id);
+  REQUIRE(e32.size() == e16.size());
+  for (std::size_t i = 0; i < e32.size(); ++i) {
+    INFO("epoch " << i + 1);
+    CHECK(e16[i].train_loss == Approx(e32[i].train_loss).epsilon(0.05));
+    CHECK(e16[i].test_loss == Approx(e32[i].test_loss).epsilon(0.05));
+  }
+  CHECK(e16.back().test_acc > 0.5);
 }
 
 TEST_CASE("channels-last and parallel branches compute the same outputs and gradients", "[training][performance]") {
