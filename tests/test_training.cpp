@@ -20,6 +20,7 @@
 #include "experiments/train/optimization.h"
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/train_parts.h"
+#include "experiments/train/training_loss.h"
 #include "experiments/train/trainer.h"
 #include "framework/torch_model.h"
 #include "tests/support/skip.h"
@@ -105,21 +106,111 @@ TEST_CASE("a NaN loss stops the run as diverged, naming where", "[training]") {
 
 TEST_CASE("aux heads train with their loss weight and are ignored at evaluation", "[training]") {
   TempDir tmp;
-  std::string cfg = std::string(kTiny) +
-                    "\n[[model.aux]]\nname = \"aux\"\nblock = \"aux_googlenet\"\nat = \"mix\"\nclasses = 10\n"
-                    "pool_kernel = 3\npool_stride = 3\nhidden = 32\n";
-  ExperimentConfig c = load_experiment(tmp.write("aux.toml", cfg));
-  TrainOptions opts;
-  opts.db_path = (tmp.path() / "runs.db").string();
-  opts.quiet = true;
-  TrainOutcome out = train_experiment(c, opts);
-  CHECK(out.status == RunStatus::completed);
-  Network net(c.model);
-  net->eval();
-  torch::NoGradGuard g;
-  CHECK(net->forward_train(torch::randn({2, 1, 12, 12})).aux.empty());
+  const auto with_aux = [&](const std::string& weight, std::vector<std::string> sets = {}) {
+    const std::string text = std::string(kTiny) +
+                             "\n[[model.aux]]\nname = \"aux\"\nblock = \"aux_googlenet\"\nat = \"mix\"\nclasses = 10\n"
+                             "pool_kernel = 3\npool_stride = 3\nhidden = 32\nweight = " +
+                             weight + "\n";
+    return load_experiment(tmp.write("aux-" + weight + ".toml", text), sets);
+  };
+  const ExperimentConfig off = with_aux("0.0"), on = with_aux("0.3");
+  REQUIRE(on.model.aux.at(0).weight == 0.3);
+  REQUIRE(off.model.aux.at(0).weight == 0.0);
+  torch::manual_seed(11);
+  const torch::Tensor x = torch::randn({16, 1, 12, 12});
+  const torch::Tensor y = torch::randint(10, {16}, torch::kLong);
+
+  // One training step as the trainer takes it (training_loss, backward, the run's SGD with momentum), from the
+  // same initial weights (seed 1) and the same aux dropout mask (seed 2).
+  struct Step {
+    double main = 0, total = 0;
+    std::vector<std::string> names;
+    std::vector<torch::Tensor> after;
+  };
+  const auto one_step = [&](const ExperimentConfig& c) {
+    torch::manual_seed(1);
+    Network net(c.model);
+    net->train();
+    auto optimizer = make_optimizer(c.train, net->parameters());
+    torch::manual_seed(2);
+    const TrainingLoss loss = training_loss(net->forward_train(x), y, c.train.label_smoothing);
+    loss.total.backward();
+    optimizer->step();
+    Step s{loss.main.item<double>(), loss.total.item<double>(), {}, {}};
+    for (const auto& p : net->named_parameters()) {
+      s.names.push_back(p.key());
+      s.after.push_back(p.value().detach().clone());
+    }
+    return s;
+  };
+  const Step s_off = one_step(off), s_on = one_step(on);
+
+  // The same forward pass by hand: each head's cross entropy, and the aux loss's gradient on its own.
+  torch::manual_seed(1);
+  Network net(on.model);
   net->train();
-  CHECK(net->forward_train(torch::randn({2, 1, 12, 12})).aux.size() == 1);
+  torch::manual_seed(2);
+  const ForwardResult f = net->forward_train(x);
+  REQUIRE(f.aux.size() == 1);
+  const torch::Tensor main_ce = torch::nn::functional::cross_entropy(f.logits, y);
+  const torch::Tensor aux_ce = torch::nn::functional::cross_entropy(f.aux[0], y);
+  const auto params = net->parameters();
+  const auto aux_grad = torch::autograd::grad({aux_ce}, params, {}, /*retain_graph=*/true, /*create_graph=*/false,
+                                              /*allow_unused=*/true);
+
+  // The loss: main + 0.3 * aux with weight 0.3, main alone with weight 0.
+  const double main = main_ce.item<double>(), aux = aux_ce.item<double>();
+  CHECK(s_on.main == main);
+  CHECK(s_on.total == Approx(main + 0.3 * aux).epsilon(1e-6));
+  CHECK(std::abs(0.3 * aux) > 0.1);  // large enough that a wrong weight cannot pass the line above
+  CHECK(s_off.main == main);
+  CHECK(s_off.total == main);
+
+  // The step: the first SGD step moves each parameter by -lr * gradient (the momentum buffer starts as the
+  // gradient), so the two runs' parameters differ by lr * 0.3 * (the aux loss's gradient), up to float32
+  // rounding of parameters of magnitude < 1. Downstream of the aux head's branch point nothing differs.
+  const double lr = on.train.lr;
+  REQUIRE(s_on.after.size() == params.size());
+  double largest_trunk_difference = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::string& name = s_on.names[i];
+    INFO("parameter " << name);
+    const torch::Tensor g = aux_grad[i].defined() ? aux_grad[i] : torch::zeros_like(params[i]);
+    const torch::Tensor expected = lr * 0.3 * g;
+    const torch::Tensor got = s_off.after[i] - s_on.after[i];
+    CHECK(torch::allclose(got, expected, /*rtol=*/1e-3, /*atol=*/1e-6));
+    if (!aux_grad[i].defined()) CHECK(torch::equal(s_off.after[i], s_on.after[i]));  // main path after "mix"
+    if (name.rfind("stem.", 0) == 0 || name.rfind("mix.", 0) == 0)
+      largest_trunk_difference = std::max(largest_trunk_difference, expected.abs().max().item<double>());
+  }
+  // The aux loss reaches the shared layers, by far more than the tolerance above.
+  CHECK(largest_trunk_difference > 1e-4);
+
+  // At evaluation the aux heads are not run, and the loss is the main head's alone.
+  {
+    net->eval();
+    torch::NoGradGuard no_grad;
+    const ForwardResult e = net->forward_train(x);
+    CHECK(e.aux.empty());
+    const TrainingLoss eval_loss = training_loss(e, y, 0.0);
+    CHECK(torch::equal(eval_loss.total, eval_loss.main));
+  }
+
+  // The trainer applies the weight: the same run with weight 0 and with weight 0.3 records different losses.
+  TrainOptions opts;
+  opts.quiet = true;
+  opts.db_path = (tmp.path() / "off.db").string();
+  const TrainOutcome run_off = train_experiment(with_aux("0.0", {"train.epochs=1"}), opts);
+  opts.db_path = (tmp.path() / "on.db").string();
+  const TrainOutcome run_on = train_experiment(with_aux("0.3", {"train.epochs=1"}), opts);
+  INFO("weight 0: " << run_off.error << "\nweight 0.3: " << run_on.error);
+  REQUIRE(run_off.status == RunStatus::completed);
+  REQUIRE(run_on.status == RunStatus::completed);
+  const auto e_off = RunStore::open((tmp.path() / "off.db").string()).epochs(run_off.run_id);
+  const auto e_on = RunStore::open((tmp.path() / "on.db").string()).epochs(run_on.run_id);
+  REQUIRE(e_off.size() == 1);
+  REQUIRE(e_on.size() == 1);
+  CHECK(e_off[0].train_loss != e_on[0].train_loss);
 }
 
 TEST_CASE("a model that does not fit the dataset is a clear error", "[training]") {

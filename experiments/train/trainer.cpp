@@ -27,6 +27,7 @@
 #include "experiments/train/progress.h"
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/train_parts.h"
+#include "experiments/train/training_loss.h"
 #include "framework/config_loader.h"
 #include "framework/torch_model.h"
 
@@ -380,11 +381,9 @@ class Run {
         {
           AutocastScope autocast(amp_);
           ForwardResult f = net_->forward_train(network_input(x_buf_, tc_));
-          auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc_.label_smoothing);
-          loss = torch::nn::functional::cross_entropy(f.logits, y, ce);
-          total = loss;
-          for (std::size_t i = 0; i < f.aux.size(); ++i)
-            total = total + f.aux_weights[i] * torch::nn::functional::cross_entropy(f.aux[i], y, ce);
+          const TrainingLoss losses = training_loss(f, y, tc_.label_smoothing);
+          loss = losses.main;
+          total = losses.total;
           metrics_.add(loss.detach(), total.detach(), f.logits.detach().argmax(1).eq(y).sum(), y.size(0));
         }
         if (metrics_.due(pos_.next_batch + 1 == batches)) {
