@@ -103,10 +103,11 @@ TEST_CASE("what cannot work is refused before training: checkpoint folder, activ
   CHECK_FALSE(contains(folder.out, "run 1"));  // refused before a run was begun
 
   auto huge = run_incept("train tiny.toml --db runs.db --set 'model.input=[1,3000,3000]' "
-                         "--set 'data.synthetic_shape=[1,3000,3000]' --set train.batch_size=2000",
+                         "--set 'data.synthetic_shape=[1,3000,3000]' --set data.synthetic_train=16 "
+                         "--set data.synthetic_test=16 --set train.batch_size=16 --set train.eval_batch_size=16",
                          tmp.path().string());
   CHECK(huge.status == 1);
-  CHECK(contains(huge.err, "training in batches of 2000 (activations for the backward pass; the largest, layer "
+  CHECK(contains(huge.err, "training in batches of 16 (activations for the backward pass; the largest, layer "
                            "'mix',"));
   CHECK(contains(huge.err, "more than this machine's"));
   CHECK(contains(huge.err, "lower train.batch_size"));

@@ -109,9 +109,14 @@ TEST_CASE("cyclic and missing extends are errors at the extends line", "[config]
 
 TEST_CASE("syntax errors carry line and column", "[config]") {
   TempDir tmp;
-  std::string msg = errors_of(tmp, "[model]\ninput = [1, 28, 28\n");
-  CHECK(contains(msg, "bad.toml:"));
-  CHECK(contains(msg, ": error: "));
+  const std::string path = (tmp.path() / "bad.toml").string();
+  // Line 3: `input = [1, 28 28]` lacks a comma; column 16 is the second "28", where the parser stopped.
+  CHECK(errors_of(tmp, "name = \"x\"\n[model]\ninput = [1, 28 28]\n") ==
+        path + ":3:16: error: Error while parsing array: expected comma or closing ']', saw '2'");
+  // Line 8 of kSmall: `out = 4` made `out = = 4`; column 7 is the second '='.
+  std::string text = kSmall;
+  text.replace(text.find("out = 4"), 7, "out = = 4");
+  CHECK(errors_of(tmp, text) == path + ":8:7: error: Error while parsing value: could not determine value type");
 }
 
 TEST_CASE("unknown keys get a 'did you mean', and every error of a file is reported at once", "[config]") {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "experiments/experiment_config.h"
+#include "framework/summary.h"
 #include "framework/torch_model.h"
 #include "tests/support/temp_files.h"
 
@@ -84,7 +85,7 @@ TEST_CASE("seed 000 InceptionV3_1 block: 168,288 params, 320 channels", "[counti
   check_module_matches(cfg.model, false);
 }
 
-TEST_CASE("seed 004 MNIST networks: reduced has 37,922 params; naive costs more", "[counting][seed]") {
+TEST_CASE("seed 004 MNIST networks: reduced has 37,922 params, naive costs more", "[counting][seed]") {
   auto reduced = load("configs/mnist/reduced.toml");
   auto naive = load("configs/mnist/naive.toml");
   CHECK(total_params(reduced.model) == 37922);
@@ -158,5 +159,75 @@ out = 5
   CHECK(m.layers[1].report.output == Shape::chw(8, 4, 4));
   CHECK(m.layers[1].report.cost.macs == 8 * 4 * 4 * (8 / 4) * 9);  // grouped: Cin/groups
   CHECK(m.layers[2].report.cost.macs == 8 * 4 * 4 * 5);            // in*out
+  check_module_matches(m, true);
+}
+
+TEST_CASE("other_ops and the memory estimate of a small network match a count by hand", "[counting]") {
+  incept::testing::TempDir tmp;
+  const ModelSpec m = load_experiment(tmp.write("m.toml", R"(
+[model]
+input = [3, 8, 8]
+[[model.layers]]
+name = "conv"
+block = "conv"
+out = 4
+kernel = 3
+padding = 1
+bn = true
+[[model.layers]]
+name = "pool"
+block = "maxpool"
+kernel = 2
+[[model.layers]]
+name = "proj"
+block = "conv"
+out = 6
+kernel = 1
+activation = "none"
+[[model.layers]]
+name = "gap"
+block = "global_avgpool"
+[[model.layers]]
+name = "fc"
+block = "linear"
+out = 5
+)")).model;
+  REQUIRE(m.layers.size() == 5);
+  // README "Counting conventions": other_ops counts one op per element touched by bias adds, batch norm
+  // (scale + shift: 2), ReLU, pooling windows (kh*kw reads per output element) and global pooling (one add per
+  // input element). The memory estimate counts float32 elements of the input, of every intermediate output
+  // (conv, batch norm and ReLU each once) doubled for backward, and of the parameters.
+  //
+  // conv  3x8x8 -> 4x8x8 (256 elements), batch norm, so no bias; ReLU.
+  //       params 4*3*3*3 = 108 + BN scale and shift 2*4 = 8 -> 116; MACs 4*8*8 * 3*3*3 = 6,912
+  //       other_ops 256 * (2 BN + 1 ReLU) = 768; kept outputs conv + BN + ReLU = 3 * 256 = 768
+  // pool  2x2 max, stride 2: 4x8x8 -> 4x4x4 (64); other_ops 64 * 2*2 = 256; kept outputs 64
+  // proj  1x1 conv with bias, no activation: 4x4x4 -> 6x4x4 (96); params 6*4 + 6 = 30; MACs 6*4*4 * 4 = 384
+  //       other_ops 96 bias adds; kept outputs 96
+  // gap   6x4x4 -> 6x1x1 (6); other_ops 96 (one add per input element); kept outputs 6
+  // fc    6 -> 5 with bias; params 6*5 + 5 = 35; MACs 30; other_ops 5 bias adds; kept outputs 5
+  const std::int64_t ops[] = {768, 256, 96, 96, 5}, kept[] = {768, 64, 96, 6, 5};
+  for (std::size_t i = 0; i < 5; ++i) {
+    INFO("layer " << m.layers[i].name);
+    CHECK(m.layers[i].report.cost.other_ops == ops[i]);
+    CHECK(m.layers[i].report.activation_elems == kept[i]);
+  }
+  CHECK(m.cost().params == 116 + 30 + 35);               // 181
+  CHECK(m.cost().macs == 6912 + 384 + 30);               // 7,326
+  CHECK(m.cost().other_ops == 768 + 256 + 96 + 96 + 5);  // 1,221
+  CHECK(m.activation_elems() == 768 + 64 + 96 + 6 + 5);  // 939
+
+  // In MiB (2^20 bytes), 4 bytes per element: input 3*8*8 = 192 elements = 768 bytes; forward/backward
+  // 2 * 939 * 4 = 7,512 bytes; params 181 * 4 = 724 bytes; total 9,004 bytes. Exact in binary floating point.
+  const double MiB = 1024.0 * 1024.0;
+  const MemoryEstimate mem = estimate_memory(m);
+  CHECK(mem.input_mb == 768 / MiB);
+  CHECK(mem.forward_backward_mb == 7512 / MiB);
+  CHECK(mem.params_mb == 724 / MiB);
+  CHECK(mem.total_mb == 9004 / MiB);
+  // The same figures in `incept summary --json`.
+  const std::string json = summary_json(m, "m", 1);
+  CHECK(json.find("\"other_ops\":1221") != std::string::npos);
+  CHECK(json.find("\"total\":0.008586883544921875}") != std::string::npos);  // 9004 / 2^20, exactly
   check_module_matches(m, true);
 }

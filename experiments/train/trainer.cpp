@@ -27,6 +27,7 @@
 #include "experiments/train/progress.h"
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/train_parts.h"
+#include "experiments/train/training_loss.h"
 #include "framework/config_loader.h"
 #include "framework/memory_limit.h"
 #include "framework/torch_model.h"
@@ -101,13 +102,15 @@ void check_checkpoint_dir(const std::string& dir, const std::string& config_path
 // The activations of a training batch (every intermediate output kept for the backward pass, float32, as the
 // memory estimate of `incept summary` counts them) must fit in memory: refused before anything is allocated, naming
 // the layer that needs the most, instead of failing inside an allocation.
-void check_activations_fit(const ExperimentConfig& cfg) {
+void check_activations_fit(const ExperimentConfig& cfg, const Dataset& data) {
   const ModelSpec& m = cfg.model;
   const LayerSpec* largest = nullptr;
   for (const LayerSpec& l : m.layers)
     if (!largest || l.report.activation_elems > largest->report.activation_elems) largest = &l;
   if (!largest) return;
-  const double batch = static_cast<double>(std::max(cfg.train.batch_size, cfg.train.eval_batch_size));
+  // A batch is never larger than its split.
+  const double batch = static_cast<double>(std::max(std::min(cfg.train.batch_size, data.train.size()),
+                                                    std::min(cfg.train.eval_batch_size, data.test.size())));
   const double bytes = 2.0 * 4.0 * batch * static_cast<double>(m.activation_elems());
   constexpr double kMiB = 1024.0 * 1024.0;
   check_fits_in_memory(
@@ -230,14 +233,14 @@ class Run {
         progress_(detect_progress_mode(opts.quiet), std::cerr) {
     checkpoint_dir_ = checkpoint_dir_for(tc_, opts_.db_path);
     check_checkpoint_dir(checkpoint_dir_, cfg.path);
-    if (device_.is_cpu()) check_activations_fit(cfg);
     configure_threads(tc_);
     torch::manual_seed(tc_.seed);
     data_ = load_dataset(cfg.data, device_);
     check_data_fits_model(data_, cfg);
     x_buf_ = torch::empty({0}, data_.train.images.options());
     y_buf_ = torch::empty({0}, data_.train.labels.options());
-    net_ = Network(cfg.model);
+    net_ = Network(cfg.model);  // refuses weights that cannot fit
+    if (device_.is_cpu()) check_activations_fit(cfg, data_);
     initialize_weights(*net_, tc_);
     net_->to(device_);
     apply_performance_switches(net_, tc_);
@@ -465,12 +468,9 @@ class Run {
     for (auto& p : net_->parameters()) p.mutable_grad().reset();  // backward allocates them afresh
     AutocastScope autocast(amp_);
     ForwardResult f = net_->forward_train(network_input(x_buf_, tc_));
-    auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc_.label_smoothing);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(f.logits, y, ce);
-    step_loss_ = loss;
-    for (std::size_t i = 0; i < f.aux.size(); ++i)
-      step_loss_ = step_loss_ + f.aux_weights[i] * torch::nn::functional::cross_entropy(f.aux[i], y, ce);
-    metrics_.add(loss.detach(), step_loss_.detach(), f.logits.detach().argmax(1).eq(y).sum(), y.size(0));
+    const TrainingLoss losses = training_loss(f, y, tc_.label_smoothing);
+    step_loss_ = losses.total;
+    metrics_.add(losses.main.detach(), losses.total.detach(), f.logits.detach().argmax(1).eq(y).sum(), y.size(0));
   }
 
   // The epoch's figures and the checkpoint after it, in one transaction; the position moves to the next epoch.

@@ -7,6 +7,7 @@
 #include "experiments/data/fetch.h"
 #include "experiments/data/shell.h"
 #include "framework/diagnostics.h"
+#include "tests/support/skip.h"
 
 using namespace incept;
 using Catch::Matchers::Contains;
@@ -34,10 +35,8 @@ TEST_CASE("`incept data fetch` requires a dataset and reports unknown ones", "[d
 }
 
 TEST_CASE("`incept data fetch fashion-mnist --dir` writes DIR/fashion-mnist", "[data][cli]") {
-  if (!std::filesystem::is_directory(kFashionMnistSystemDir)) {
-    WARN("dataset-fashion-mnist is not installed; skipping");
-    return;
-  }
+  if (!std::filesystem::is_directory(kFashionMnistSystemDir))
+    INCEPT_SKIP("dataset-fashion-mnist is not installed (bash scripts/setup.sh installs it)");
   TempDir dir("incept-cli-test-");
   CLI::App app("incept");
   add_data_commands(app);

@@ -8,6 +8,7 @@
 #include "experiments/data/md5.h"
 #include "experiments/data/shell.h"
 #include "framework/diagnostics.h"
+#include "tests/support/skip.h"
 #include "idx_fixtures.h"
 
 using namespace incept;
@@ -55,10 +56,8 @@ TEST_CASE("fetch_fashion_mnist refuses a broken or missing source", "[data][fetc
 }
 
 TEST_CASE("the system Fashion-MNIST package fetches and loads", "[data][fetch]") {
-  if (!fs::is_directory(kFashionMnistSystemDir)) {
-    WARN("dataset-fashion-mnist is not installed; skipping");
-    return;
-  }
+  if (!fs::is_directory(kFashionMnistSystemDir))
+    INCEPT_SKIP("dataset-fashion-mnist is not installed (bash scripts/setup.sh installs it)");
   TempDir target("incept-fetch-dst-");
   std::ostringstream log;
   const std::string out = fetch_dataset("fashion-mnist", target.path(), log);

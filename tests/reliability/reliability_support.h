@@ -124,7 +124,7 @@ inline CommandResult run_incept(const std::vector<std::string>& args, const fs::
 }
 
 // Whether this process can run children as user 'nobody' (it is root and setuid works); permission tests
-// skip (with a WARN) where it cannot.
+// skip (INCEPT_SKIP, a visible skip in ctest) where it cannot.
 inline bool can_run_as_nobody() {
   if (::geteuid() != 0) return false;
   const pid_t pid = ::fork();

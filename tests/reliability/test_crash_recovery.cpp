@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cmath>
+#include <memory>
 
 #include "experiments/store/run_store.h"
 #include "framework/diagnostics.h"
@@ -31,6 +32,13 @@ bool has_checkpoint(const std::string& db, std::int64_t run) {
   } catch (const UserError&) {
     return false;
   }
+}
+
+// The scheduler state of process `pid` from /proc ('R', 'S', 'T' stopped, 'Z' exited, ...), 0 when it is gone.
+char process_state(pid_t pid) {
+  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
 }
 
 // A child that has exited; reaped unless `leave_zombie`.
@@ -69,25 +77,42 @@ TEST_CASE("SIGKILL mid-epoch: log intact, run interrupted at once, resume matche
     a.insert(a.end(), longer.begin(), longer.end());
     return a;
   };
-  const std::string db = (tmp.path() / "killed.db").string();
   InceptProcess reference(train_args((tmp.path() / "ref.db").string()), tmp.path(), tmp.path(), "ref");
-  InceptProcess victim(train_args(db), tmp.path(), tmp.path(), "victim");
 
-  // Kill it once epoch 1 is recorded and checkpointed, i.e. part-way through epoch 2.
-  REQUIRE(wait_until([&] { return epochs_recorded(db, 1) >= 1 && has_checkpoint(db, 1); }, 60));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  victim.kill(SIGKILL);
-  REQUIRE(victim.wait() == 128 + SIGKILL);
-  const std::size_t completed = epochs_recorded(db, 1);
-  if (completed == 3) {
-    WARN("the run finished before SIGKILL arrived; the crash was not exercised on this machine");
-    return;
+  // Killed part-way: the victim is stopped (SIGSTOP) as soon as epoch 1 is recorded and checkpointed, so that it
+  // cannot go on while the test looks, and killed there unless it has recorded every epoch already. Only a test
+  // process starved for two whole epochs finds it finished: such an attempt crashed nothing and is made again,
+  // never counted as a pass.
+  std::string db;
+  std::unique_ptr<InceptProcess> victim;
+  std::size_t completed = 0;
+  for (int attempt = 1; attempt <= 3 && !victim; ++attempt) {
+    const std::string tag = "victim" + std::to_string(attempt);
+    db = (tmp.path() / (tag + ".db")).string();
+    auto process = std::make_unique<InceptProcess>(train_args(db), tmp.path(), tmp.path(), tag);
+    REQUIRE(wait_until([&] { return epochs_recorded(db, 1) >= 1 && has_checkpoint(db, 1); }, 120));
+    process->kill(SIGSTOP);
+    char state = 0;
+    REQUIRE(wait_until([&] { return (state = process_state(process->pid())) == 'T' || state == 'Z' || state == 0; },
+                       30));
+    completed = epochs_recorded(db, 1);
+    if (state != 'T' || completed == 3) {
+      process->kill(SIGCONT);
+      UNSCOPED_INFO("attempt " << attempt << ": the run had recorded every epoch when it was stopped");
+      continue;
+    }
+    process->kill(SIGKILL);
+    REQUIRE(process->wait() == 128 + SIGKILL);
+    victim = std::move(process);
   }
+  INFO("the run had finished before it was stopped in each of 3 attempts: the crash was never exercised");
+  REQUIRE(victim != nullptr);
+  REQUIRE(completed >= 1);
 
   // The file survived the crash, still says 'running' (nobody looked yet), and knows which process ran it.
   CHECK(integrity_check(db) == "ok");
   CHECK(sql_text(db, "SELECT status FROM runs WHERE id = 1") == "running");
-  CHECK(sql_text(db, "SELECT pid FROM runs WHERE id = 1") == std::to_string(victim.pid()));
+  CHECK(sql_text(db, "SELECT pid FROM runs WHERE id = 1") == std::to_string(victim->pid()));
   CHECK(sql_text(db, "SELECT host FROM runs WHERE id = 1") == this_host_name());
   {
     RunStore store = RunStore::open_read_only(db);
@@ -105,9 +130,9 @@ TEST_CASE("SIGKILL mid-epoch: log intact, run interrupted at once, resume matche
   INFO("incept runs stderr: " << runs.err);
   REQUIRE(runs.status == 0);
   CHECK(contains(runs.out, "\"status\":\"interrupted\""));
-  CHECK(contains(runs.out, "\"pid\":" + std::to_string(victim.pid())));
+  CHECK(contains(runs.out, "\"pid\":" + std::to_string(victim->pid())));
   CHECK(contains(runs.out, "\"host\":\"" + this_host_name() + "\""));
-  CHECK(contains(runs.out, "process " + std::to_string(victim.pid()) + " on " + this_host_name() +
+  CHECK(contains(runs.out, "process " + std::to_string(victim->pid()) + " on " + this_host_name() +
                                " ended without finishing the run (last heartbeat "));
 
   const CommandResult resumed = run_incept({"resume", "1", "--quiet", "--db", db}, tmp.path());

@@ -21,6 +21,7 @@
 
 #include "experiments/store/run_store.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/skip.h"
 
 using namespace incept;
 using namespace incept::reliability;
@@ -476,7 +477,7 @@ TEST_CASE("a checkpoint with flipped bytes is refused by resume with a checksum 
 
 // ---- finding 7: merging a shard again -------------------------------------------------------------------
 
-TEST_CASE("merging a shard again brings its resumed run up to date in the merged log; a third merge changes "
+TEST_CASE("merging a shard again brings its resumed run up to date in the merged log, and a third merge changes "
           "nothing",
           "[reliability][identity][finding7]") {
   TempDir tmp;
@@ -653,10 +654,7 @@ TEST_CASE("a second signal ends a trainer stuck where the first cannot reach it 
     if (is_stuck) stuck = std::move(trainer);
   }
   INFO("peak address space of the probe: " << peak << " bytes; tried " << tried);
-  if (!stuck) {
-    WARN("no address-space limit got the trainer stuck in OpenBLAS on this machine; not exercised: " << tried);
-    return;
-  }
+  if (!stuck) INCEPT_SKIP("no address-space limit got the trainer stuck in OpenBLAS on this machine: " + tried);
   InceptProcess& trainer = *stuck;
 
   trainer.kill(SIGINT);

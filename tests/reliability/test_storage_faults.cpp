@@ -13,6 +13,7 @@
 #include "experiments/train/optimization.h"
 #include "framework/torch_model.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/skip.h"
 
 using namespace incept;
 using namespace incept::reliability;
@@ -104,12 +105,10 @@ TEST_CASE("a missing log directory is an error naming it, and nothing is created
   CHECK_FALSE(fs::exists(tmp.path() / "no"));
 }
 
-TEST_CASE("a read-only log directory is an error naming the path; the log in it is left intact",
+TEST_CASE("a read-only log directory is an error naming the path, and the log in it is left intact",
           "[reliability][storage][cli]") {
-  if (!can_run_as_nobody()) {
-    WARN("cannot switch to user 'nobody' here (not root?): read-only directory test skipped");
-    return;
-  }
+  if (!can_run_as_nobody())
+    INCEPT_SKIP("cannot switch to user 'nobody' here (not root?): read-only directory not tested");
   TempDir tmp;
   const std::string config = tmp.write("tiny.toml", kTinyConfig);
   const fs::path dir = tmp.path() / "readonly";
@@ -144,10 +143,8 @@ TEST_CASE("a disk that fills up while checkpointing fails the run cleanly and ke
   const std::uintmax_t size = checkpoint_size(config, tmp.path());
   const fs::path mnt = tmp.path() / "small-disk";
   TmpfsMount disk(mnt, static_cast<std::size_t>(size * 3 / 2));
-  if (!disk.mounted()) {
-    WARN("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): full-disk test skipped");
-    return;
-  }
+  if (!disk.mounted())
+    INCEPT_SKIP("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): full disk not tested");
   const std::string db = (tmp.path() / "runs.db").string();
   const auto earlier = record_earlier_run(db);
 

@@ -12,6 +12,7 @@
 #include "reports/report_request.h"
 #include "reports/report_script.h"
 #include "tests/report/report_fixture.h"
+#include "tests/support/skip.h"
 
 using namespace incept;
 using namespace incept::report_test;
@@ -149,10 +150,8 @@ TEST_CASE("without Chart.js, html fails with the fix while other formats work", 
 
 TEST_CASE("the html report draws its charts in headless Chromium", "[report][html][chromium]") {
   const std::optional<std::string> chromium = find_chromium();
-  if (!chromium) {
-    WARN("chromium is not installed (bash scripts/setup.sh installs it): charts not checked in a browser");
-    return;
-  }
+  if (!chromium)
+    INCEPT_SKIP("chromium is not installed (bash scripts/setup.sh installs it): charts not checked in a browser");
   ScratchDir dir;
   for (const auto& [db, sweep] : {std::pair<std::string, std::string>{blocks_db(dir), "blocks"}, {evil_db(dir), "evil"}}) {
     INFO("sweep " << sweep);

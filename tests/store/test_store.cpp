@@ -17,6 +17,7 @@
 #include "experiments/store/sqlite_db.h"
 #include "framework/diagnostics.h"
 #include "tests/store/store_test_support.h"
+#include "tests/support/skip.h"
 
 using namespace incept;
 using namespace incept::store_test;
@@ -32,7 +33,7 @@ bool is_utc_timestamp(const std::string& s) {
 
 // Root ignores file permissions, so permission tests run the attempt in a child process that has dropped
 // to user 'nobody'. Returns the UserError message ("" if none was thrown), or nullopt when privileges
-// cannot be dropped here (the caller then skips).
+// cannot be dropped here (permissions_apply_here() says so beforehand) or the child died.
 std::optional<std::string> user_error_without_privileges(const std::function<void()>& attempt) {
   const auto run = [&]() -> std::string {
     try {
@@ -64,6 +65,17 @@ std::optional<std::string> user_error_without_privileges(const std::function<voi
   ::waitpid(pid, nullptr, 0);
   if (msg.empty() || msg[0] != '=') return std::nullopt;
   return msg.substr(1);
+}
+
+// Whether file permissions can be tested here: as a normal user, in-process; as root (which ignores them), in a
+// child that drops to user 'nobody', if this process may do so.
+bool permissions_apply_here() {
+  if (::geteuid() != 0) return true;
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(::setgid(65534) == 0 && ::setuid(65534) == 0 ? 0 : 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 void make_world_accessible(const fs::path& dir) {
@@ -382,6 +394,8 @@ TEST_CASE("open_read_only of a missing file fails without creating it", "[store]
 }
 
 TEST_CASE("read-only directories and files give a UserError naming the path", "[store]") {
+  if (!permissions_apply_here())
+    INCEPT_SKIP("running as root without the right to switch to user 'nobody': permissions cannot be tested");
   TempDir dir;
   make_world_accessible(dir.path());
   const fs::path ro_dir = dir.path() / "ro";
@@ -391,10 +405,7 @@ TEST_CASE("read-only directories and files give a UserError naming the path", "[
     const std::string path = (ro_dir / "runs.db").string();
     fs::permissions(ro_dir, kReadOnlyDir);
     const auto msg = user_error_without_privileges([&] { RunStore::open(path); });
-    if (!msg) {
-      WARN("cannot drop root privileges here; permission test skipped");
-      return;
-    }
+    REQUIRE(msg.has_value());
     CHECK_THAT(*msg, Contains(path) && Contains("is not writable"));
     CHECK_FALSE(fs::exists(path));
   }
@@ -404,10 +415,7 @@ TEST_CASE("read-only directories and files give a UserError naming the path", "[
     make_world_accessible(ro_dir);
     fs::permissions(path, kReadOnlyFile);
     const auto msg = user_error_without_privileges([&] { RunStore::open(path); });
-    if (!msg) {
-      WARN("cannot drop root privileges here; permission test skipped");
-      return;
-    }
+    REQUIRE(msg.has_value());
     CHECK_THAT(*msg, Contains(path) && Contains("read-only"));
   }
   SECTION("a writable log file in a read-only directory (no room for -wal/-shm)") {
@@ -418,10 +426,7 @@ TEST_CASE("read-only directories and files give a UserError naming the path", "[
     fs::permissions(path, fs::perms::all & ~(fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec));
     fs::permissions(ro_dir, kReadOnlyDir);
     const auto msg = user_error_without_privileges([&] { RunStore::open(path); });
-    if (!msg) {
-      WARN("cannot drop root privileges here; permission test skipped");
-      return;
-    }
+    REQUIRE(msg.has_value());
     CHECK_THAT(*msg, Contains(path) && Contains("not writable") && Contains("-wal"));
   }
   SECTION("reports can still read a log in a read-only directory") {
@@ -433,10 +438,7 @@ TEST_CASE("read-only directories and files give a UserError naming the path", "[
     const auto msg = user_error_without_privileges([&] {
       if (RunStore::open_read_only(path).list_runs().size() != 1) throw UserError("wrong run count");
     });
-    if (!msg) {
-      WARN("cannot drop root privileges here; permission test skipped");
-      return;
-    }
+    REQUIRE(msg.has_value());
     CHECK(*msg == "");
   }
   SECTION("a log copied without its -wal/-shm into a read-only directory gets an actionable error") {
@@ -448,10 +450,7 @@ TEST_CASE("read-only directories and files give a UserError naming the path", "[
     fs::permissions(path, kReadOnlyFile);
     fs::permissions(ro_dir, kReadOnlyDir);
     const auto msg = user_error_without_privileges([&] { RunStore::open_read_only(path).list_runs(); });
-    if (!msg) {
-      WARN("cannot drop root privileges here; permission test skipped");
-      return;
-    }
+    REQUIRE(msg.has_value());
     CHECK_THAT(*msg, Contains(path) && Contains("-wal and -shm files are missing") && Contains("copy"));
   }
 }

@@ -49,7 +49,7 @@ TEST_CASE("a variant running in another process is left alone") {
   CHECK(plan({run(3, RunStatus::running)}).action == PlanAction::skip);
 }
 
-TEST_CASE("an interrupted variant with its checkpoint is resumed; without one it is trained again") {
+TEST_CASE("an interrupted variant with its checkpoint is resumed, without one it is trained again") {
   PlannedVariant resumed = plan({run(1, RunStatus::failed), run(2, RunStatus::interrupted, "/ckpt/run-2.pt")});
   CHECK(resumed.action == PlanAction::resume);
   CHECK(resumed.earlier->id == 2);

@@ -65,7 +65,7 @@ seeds = [0, 1]
   CHECK(std::unique(n.begin(), n.end()) - n.begin() == 16);
 }
 
-TEST_CASE("only seeds: one variant called base; no seeds: one run per variant") {
+TEST_CASE("only seeds: one variant called base, no seeds: one run per variant") {
   TempDir tmp;
   Sweep seeds_only = load_sweep(write_sweep(tmp, "base = \"tiny.toml\"\nseeds = [3, 1, 2]\n"));
   CHECK(names(seeds_only) == std::vector<std::string>{"base", "base", "base"});
