@@ -145,8 +145,8 @@ const toml::table* read_block_defaults(const toml::node* node, const BlockRegist
   if (!table) return nullptr;
   for (auto&& [k, v] : *table) {
     if (!registry.find(std::string(k.str())))
-      diags.error(pos_of(k), fmt::format("model.defaults.{}: unknown block '{}'{}", k.str(), k.str(),
-                                         did_you_mean(std::string(k.str()), registry.names())));
+      diags.error(pos_of(k),
+                  fmt::format("model.defaults.{}: {}", k.str(), registry.unknown_block_message(std::string(k.str()))));
     else if (!v.is_table())
       diags.error(pos_of(v), fmt::format("model.defaults.{} must be a table of parameters", k.str()));
   }
@@ -215,14 +215,10 @@ const BlockDef* main_path_block(const toml::table& item, LayerSpec& layer, const
     return nullptr;
   }
   layer.block = *block->value<std::string>();
-  const BlockRegistry& registry = sources.registry;
-  const BlockDef* def = registry.find(layer.block);
+  const BlockDef* def = sources.registry.find(layer.block);
   if (!def) {
-    auto near = nearest(layer.block, registry.names());
-    diags.error(pos_of(*block), fmt::format("layer '{}': unknown block '{}'{} (known blocks: {})", layer.name,
-                                            layer.block,
-                                            near.empty() ? "" : fmt::format("; did you mean '{}'?", near.front()),
-                                            join(registry.names(), ", ")));
+    diags.error(pos_of(*block),
+                fmt::format("layer '{}': {}", layer.name, sources.registry.unknown_block_message(layer.block)));
     return nullptr;
   }
   if (def->aux_head) {
@@ -289,8 +285,8 @@ void read_aux_head(const toml::node& item, std::size_t index, const LayerSources
   a.at_index = static_cast<std::size_t>(at - names.in_order.begin());
   const BlockDef* def = sources.registry.find(a.head.block);
   if (!def) {
-    diags.error(ar.pos("block"), fmt::format("aux head '{}': unknown block '{}'{}", a.head.name, a.head.block,
-                                             did_you_mean(a.head.block, sources.registry.names())));
+    diags.error(ar.pos("block"),
+                fmt::format("aux head '{}': {}", a.head.name, sources.registry.unknown_block_message(a.head.block)));
     return;
   }
   LayerKeys merged = layer_keys(*t, sources.defaults_for(a.head.block), sources.override_for(a.head.name));

@@ -68,9 +68,12 @@ const BlockDef* BlockRegistry::find(const std::string& name) const {
 
 const BlockDef& BlockRegistry::get(const std::string& name, const SourcePos& pos) const {
   if (const BlockDef* def = find(name)) return *def;
-  auto near = nearest(name, names());
-  std::string hint = near.empty() ? "" : fmt::format("; did you mean '{}'?", near.front());
-  throw ConfigError(pos, fmt::format("unknown block '{}'{} (known blocks: {})", name, hint, join(names(), ", ")));
+  throw ConfigError(pos, unknown_block_message(name));
+}
+
+std::string BlockRegistry::unknown_block_message(const std::string& name) const {
+  return fmt::format("unknown block '{}'{} (known blocks: {})", name, did_you_mean(name, names()),
+                     join(names(), ", "));
 }
 
 std::vector<std::string> BlockRegistry::names() const {

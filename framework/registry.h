@@ -75,8 +75,11 @@ class BlockRegistry {
   // Throws std::logic_error naming both definitions when `def.name` is already registered.
   void add(BlockDef def, const char* file, int line);
   const BlockDef* find(const std::string& name) const;
-  // Throws ConfigError at `pos`, listing the known blocks nearest to `name`.
+  // Throws ConfigError at `pos` with unknown_block_message(name).
   const BlockDef& get(const std::string& name, const SourcePos& pos) const;
+  // "unknown block 'NAME'; did you mean 'X'? (known blocks: ...)": the one wording of this error wherever a block
+  // is named (a layer, an aux head, [model.defaults], `incept blocks`); callers prefix where the name was used.
+  std::string unknown_block_message(const std::string& name) const;
   std::vector<std::string> names() const;
   const std::map<std::string, BlockDef>& all() const { return blocks_; }
 
