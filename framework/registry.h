@@ -59,12 +59,15 @@ struct BlockDef {
   std::string summary;  // one line for `incept blocks`
   std::string details;  // a paragraph for `incept blocks NAME`: structure, output channels, cost notes
   std::vector<ParamDoc> params;
-  // Conv-bearing blocks also accept the common `bn`, `bn_eps` and `bias` switches.
-  bool has_convs = false;
   // Aux heads are attached with [[model.aux]] and not used as main-path layers.
   bool aux_head = false;
   std::function<Node(const BlockArgs&, const BlockContext&)> expand;
+
+  // Filled in by BlockRegistry::add:
   std::string defined_at;  // "file:line", to name both sides of a duplicate registration
+  // Whether the expansion contains a convolution: such blocks also accept the common `bn`, `bn_eps` and `bias`
+  // switches (and follow model.bn). Derived, not declared, so no conv-bearing block can miss them.
+  bool has_convs = false;
 };
 
 // The switches every conv-bearing block accepts, documented once.
@@ -72,7 +75,8 @@ const std::vector<ParamDoc>& conv_style_params();
 
 class BlockRegistry {
  public:
-  // Throws std::logic_error naming both definitions when `def.name` is already registered.
+  // Throws std::logic_error naming both definitions when `def.name` is already registered. Sets `defined_at` and
+  // `has_convs`.
   void add(BlockDef def, const char* file, int line);
   const BlockDef* find(const std::string& name) const;
   // Throws ConfigError at `pos` with unknown_block_message(name).
