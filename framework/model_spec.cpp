@@ -221,7 +221,7 @@ const BlockDef* main_path_block(const toml::table& item, LayerSpec& layer, const
                 fmt::format("layer '{}': {}", layer.name, sources.registry.unknown_block_message(layer.block)));
     return nullptr;
   }
-  if (def->aux_head) {
+  if (def->role == BlockRole::AuxHead) {
     diags.error(pos_of(*block), fmt::format("layer '{}': block '{}' is an auxiliary head; attach it with "
                                             "[[model.aux]] (name, block, at = \"<layer>\")",
                                             layer.name, layer.block));

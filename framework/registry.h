@@ -54,13 +54,16 @@ struct BlockContext {
   ConvStyle conv;  // how conv units are built (bn / bias / eps), resolved per layer
 };
 
+// Where a block may be used: as a main-path layer ([[model.layers]]) or as an auxiliary classifier attached to a
+// layer's output ([[model.aux]]), whose loss counts during training only.
+enum class BlockRole { Layer, AuxHead };
+
 struct BlockDef {
   std::string name;
   std::string summary;  // one line for `incept blocks`
   std::string details;  // a paragraph for `incept blocks NAME`: structure, output channels, cost notes
   std::vector<ParamDoc> params;
-  // Aux heads are attached with [[model.aux]] and not used as main-path layers.
-  bool aux_head = false;
+  BlockRole role = BlockRole::Layer;
   std::function<Node(const BlockArgs&, const BlockContext&)> expand;
 
   // Filled in by BlockRegistry::add:

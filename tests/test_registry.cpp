@@ -20,7 +20,7 @@ std::string single_block_config(const BlockDef& def, bool bn) {
     params += fmt::format("{} = {}\n", p.name, p.type == ParamType::IntPair ? "3" : "4");
   }
   std::string model = fmt::format("[model]\ninput = [8, 17, 17]\nbn = {}\n", bn ? "true" : "false");
-  if (def.aux_head)
+  if (def.role == BlockRole::AuxHead)
     return model + "[[model.layers]]\nname = \"trunk\"\nblock = \"conv\"\nout = 8\nkernel = 1\n" +
            fmt::format("[[model.aux]]\nname = \"head\"\nblock = \"{}\"\nat = \"trunk\"\n{}", def.name, params);
   return model + fmt::format("[[model.layers]]\nname = \"layer\"\nblock = \"{}\"\n{}", def.name, params);
@@ -54,7 +54,7 @@ TEST_CASE("every block builds a module whose parameters match its count, plain a
       INFO(name << (bn ? " (bn)" : ""));
       std::string path = tmp.write(name + ".toml", single_block_config(def, bn));
       ModelSpec spec = load_experiment(path).model;
-      const LayerSpec& layer = def.aux_head ? spec.aux.at(0).head : spec.layers.at(0);
+      const LayerSpec& layer = def.role == BlockRole::AuxHead ? spec.aux.at(0).head : spec.layers.at(0);
       const NodeReport& rep = layer.report;
       // Read from the expansion, not from def.has_convs, so a block that has a conv cannot skip the BN checks.
       const bool has_conv = contains_op(layer.ir, OpKind::Conv);
@@ -72,7 +72,7 @@ TEST_CASE("every block builds a module whose parameters match its count, plain a
       torch::NoGradGuard no_grad;
       net->train();
       ForwardResult out = net->forward_train(torch::randn({2, 8, 17, 17}));
-      torch::Tensor y = def.aux_head ? out.aux.at(0) : out.logits;
+      torch::Tensor y = def.role == BlockRole::AuxHead ? out.aux.at(0) : out.logits;
       std::vector<std::int64_t> expected = {2};
       expected.insert(expected.end(), rep.output.dims.begin(), rep.output.dims.end());
       CHECK(y.sizes().vec() == expected);
@@ -94,7 +94,8 @@ TEST_CASE("batch-norm variants drop the conv bias unless asked to keep it", "[re
 
 TEST_CASE("registering a block twice names both definitions", "[registry]") {
   BlockRegistry r;
-  BlockDef def{"twice", "s", "d", {}, false, [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
+  BlockDef def{"twice", "s", "d", {}, BlockRole::Layer,
+               [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
   r.add(def, "first.cpp", 10);
   try {
     r.add(def, "second.cpp", 20);
@@ -109,7 +110,7 @@ TEST_CASE("registering a block twice names both definitions", "[registry]") {
 TEST_CASE("a block takes the conv switches exactly when its expansion has a conv", "[registry]") {
   BlockRegistry r;
   auto add = [&](const std::string& name, Node node) {
-    r.add(BlockDef{name, "s", "d", {blocks::channels("out", "channels")}, false,
+    r.add(BlockDef{name, "s", "d", {blocks::channels("out", "channels")}, BlockRole::Layer,
                    [node](const BlockArgs&, const BlockContext&) { return node; }},
           "test.cpp", 1);
   };
@@ -118,7 +119,8 @@ TEST_CASE("a block takes the conv switches exactly when its expansion has a conv
   CHECK_FALSE(r.find("pool")->has_convs);
   CHECK(r.find("nested")->has_convs);
   // Hand-setting the flag has no effect: the registry derives it.
-  BlockDef claimed{"claimed", "s", "d", {}, false, [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
+  BlockDef claimed{"claimed", "s", "d", {}, BlockRole::Layer,
+                   [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
   claimed.has_convs = true;
   r.add(claimed, "test.cpp", 2);
   CHECK_FALSE(r.find("claimed")->has_convs);
