@@ -12,7 +12,7 @@ void register_aux_heads(BlockRegistry& r) {
        channels("hidden", "first FC layer width", "1024"),
        real("dropout", "0.7", "dropout before the last FC layer", 0.0, 0.999999),
        window("pool_kernel", "5", "average pool window", 1), window("pool_stride", "3", "average pool stride", 1)},
-      true, true,
+      BlockRole::AuxHead,
       [](const BlockArgs& a, const BlockContext& c) {
         return sequence("head", {
             avg_pool("pool", a.pair("pool_kernel"), a.pair("pool_stride")),
@@ -29,7 +29,7 @@ void register_aux_heads(BlockRegistry& r) {
       "As torchvision's Inception3 AuxLogits (on the 17x17 grid).",
       {channels("classes", "number of classes"), channels("conv0", "1x1 conv channels", "128"),
        channels("conv1", "5x5 conv channels", "768")},
-      true, true,
+      BlockRole::AuxHead,
       [](const BlockArgs& a, const BlockContext& c) {
         return sequence("head", {
             avg_pool("pool", {5, 5}, {3, 3}),

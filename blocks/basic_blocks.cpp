@@ -32,7 +32,7 @@ void register_basic_blocks(BlockRegistry& r) {
        window("stride", "1", "stride (s or [sh, sw])", 1), window("padding", "0", "zero padding (p or [ph, pw])", 0),
        integer("groups", "1", "grouped convolution: input and output channels split into this many groups", 1),
        activation("activation", "\"relu\"", "relu or none after the convolution (and batch norm)")},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         Node n = conv_unit("conv", c.conv, a.integer("out"), a.pair("kernel"), a.pair("stride"), a.pair("padding"),
                            a.text("activation") == "relu");
@@ -42,7 +42,7 @@ void register_basic_blocks(BlockRegistry& r) {
 
   INCEPT_REGISTER(r, (BlockDef{
       "maxpool", "max pooling", "Keeps the channels. Counts kh*kw comparisons per output element as other_ops.",
-      pool_params(), false, false,
+      pool_params(), BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext&) {
         return max_pool("pool", a.pair("kernel"), stride_or_kernel(a), a.pair("padding"), a.flag("ceil_mode"));
       }}));
@@ -51,7 +51,7 @@ void register_basic_blocks(BlockRegistry& r) {
   avg.push_back(boolean("count_include_pad", "true", "average over padded zeros too (false: only real inputs)"));
   INCEPT_REGISTER(r, (BlockDef{
       "avgpool", "average pooling", "Keeps the channels. Counts kh*kw adds per output element as other_ops.", avg,
-      false, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext&) {
         return avg_pool("pool", a.pair("kernel"), stride_or_kernel(a), a.pair("padding"), a.flag("ceil_mode"),
                         a.flag("count_include_pad"));
@@ -60,18 +60,18 @@ void register_basic_blocks(BlockRegistry& r) {
   INCEPT_REGISTER(r, (BlockDef{
       "global_avgpool", "average over the whole feature map (to Cx1x1)",
       "NiN/GoogLeNet's replacement for fully connected layers. Counts one add per input element as other_ops.",
-      {}, false, false,
+      {}, BlockRole::Layer,
       [](const BlockArgs&, const BlockContext&) { return adaptive_avg_pool("pool", {1, 1}); }}));
 
   INCEPT_REGISTER(r, (BlockDef{
       "dropout", "dropout (training only)",
       "Identity at inference, so it costs nothing in macs or other_ops; it is listed so the cost is zero by "
       "definition, not by omission.",
-      {real("p", "0.5", "probability of zeroing an element during training", 0.0, 0.999999)}, false, false,
+      {real("p", "0.5", "probability of zeroing an element during training", 0.0, 0.999999)}, BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext&) { return dropout("dropout", a.number("p")); }}));
 
   INCEPT_REGISTER(r, (BlockDef{
-      "flatten", "reshape CxHxW to a vector", "A view: no arithmetic, zero cost by definition.", {}, false, false,
+      "flatten", "reshape CxHxW to a vector", "A view: no arithmetic, zero cost by definition.", {}, BlockRole::Layer,
       [](const BlockArgs&, const BlockContext&) { return flatten("flatten"); }}));
 
   INCEPT_REGISTER(r, (BlockDef{
@@ -79,7 +79,7 @@ void register_basic_blocks(BlockRegistry& r) {
       "Cost in*out MACs; the bias add is other_ops.",
       {channels("out", "output features"), boolean("bias", "true", "add a bias term"),
        activation("activation", "\"none\"", "relu or none after the layer")},
-      false, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext&) {
         Node fc = linear("fc", a.integer("out"), a.flag("bias"));
         if (a.text("activation") == "none") return fc;

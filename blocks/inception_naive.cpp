@@ -9,7 +9,7 @@ void register_inception_naive(BlockRegistry& r) {
       "inception_naive", "naive Inception block: 1x1, 3x3, 5x5 convs + 3x3 max pool (seed 004)",
       "Output channels 3*out + in (the pool branch keeps the input channels). Per input pixel it costs "
       "(1+9+25)*in*out MACs: the block seed 004 compares against the 1x1-reduced version.",
-      {channels("out", "output channels of each convolution branch")}, true, false,
+      {channels("out", "output channels of each convolution branch")}, BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         const std::int64_t out = a.integer("out");
         return concat("block", {

@@ -14,7 +14,7 @@ void register_inception_reduced(BlockRegistry& r) {
       {channels("out", "output channels of each branch"),
        real("ratio", "0.5", "reduction channels as a fraction of out (floor(out*ratio))", 1e-6, 1.0),
        activation("reduce_activation", "\"none\"", "activation after the 1x1 reductions (seed 004: none)")},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         const std::int64_t out = a.integer("out");
         const auto red = static_cast<std::int64_t>(std::floor(static_cast<double>(out) * a.number("ratio")));

@@ -13,7 +13,7 @@ void register_inception_v1(BlockRegistry& r) {
        channels("ch5x5", "5x5 branch output channels"), channels("pool_proj", "1x1 projection after the 3x3 pool"),
        integer("ch5x5_kernel", "5", "kernel size of the third branch (odd)", 1, 31),
        boolean("pool_ceil_mode", "false", "ceil_mode of the 3x3/1 pool (torchvision: true; same shapes)")},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         const std::int64_t k = a.integer("ch5x5_kernel");
         return concat("block", {

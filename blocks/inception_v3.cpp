@@ -38,7 +38,7 @@ void register_a(BlockRegistry& r) {
        channels("ch3x3dbl_2", "second 3x3 of the double branch (its output)", "96"),
        channels("pool_proj", "1x1 projection after the pool", "64"),
        boolean("pool_count_include_pad", "false", "average over padded zeros (seed 000: false)")},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         const std::int64_t k = a.integer("mid_kernel");
         return concat("block", {
@@ -66,7 +66,7 @@ void register_b(BlockRegistry& r) {
        channels("pool_proj", "1x1 projection after the pool", "192"),
        integer("n", "7", "factorized kernel length (odd)", 1, 31),
        boolean("pool_count_include_pad", "true", "average over padded zeros")},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         const std::int64_t n = a.integer("n"), c7 = a.integer("c7");
         return concat("block", {
@@ -93,7 +93,7 @@ void register_c(BlockRegistry& r) {
        channels("ch3x3dbl", "3x3 and each split output of the double branch", "384"),
        channels("pool_proj", "1x1 projection after the pool", "192"),
        boolean("pool_count_include_pad", "true", "average over padded zeros")},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         const std::int64_t c3 = a.integer("ch3x3"), cd = a.integer("ch3x3dbl");
         auto split = [&](std::int64_t out) {
@@ -119,7 +119,7 @@ void register_reductions(BlockRegistry& r) {
        channels("ch3x3dbl_red", "1x1 reduction of the double branch", "64"),
        channels("ch3x3dbl_1", "first 3x3 of the double branch", "96"),
        channels("ch3x3dbl_2", "stride-2 3x3 output of the double branch", "96")},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         return concat("block", {
             conv_stride2("branch3x3", c.conv, a.integer("ch3x3")),
@@ -138,7 +138,7 @@ void register_reductions(BlockRegistry& r) {
        channels("ch3x3", "stride-2 3x3 branch output", "320"),
        channels("ch7x7x3", "channels of every conv in the 1xn/nx1/3x3 branch", "192"),
        integer("n", "7", "factorized kernel length (odd)", 1, 31)},
-      true, false,
+      BlockRole::Layer,
       [](const BlockArgs& a, const BlockContext& c) {
         const std::int64_t n = a.integer("n"), c7 = a.integer("ch7x7x3");
         return concat("block", {

@@ -17,7 +17,7 @@ namespace {
 std::string blocks_overview(const BlockRegistry& registry) {
   std::string out = "Registered blocks (incept blocks NAME for parameters):\n\n";
   for (const auto& [name, def] : registry.all())
-    out += fmt::format("  {:<26} {}{}\n", name, def.summary, def.aux_head ? "  [aux head]" : "");
+    out += fmt::format("  {:<26} {}{}\n", name, def.summary, def.role == BlockRole::AuxHead ? "  [aux head]" : "");
   return out;
 }
 
@@ -33,7 +33,7 @@ std::string block_doc(const BlockDef& def) {
     out += fmt::format("  {:<24} {:<14} {:<12} {}\n", p.name, type, p.required() ? "(required)" : p.default_text,
                        p.meaning);
   }
-  if (def.aux_head)
+  if (def.role == BlockRole::AuxHead)
     out += "\nattach with:\n  [[model.aux]]\n  name = \"aux1\"\n  block = \"" + def.name +
            "\"\n  at = \"<layer name>\"\n  weight = 0.3\n";
   return out;

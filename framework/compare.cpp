@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <functional>
-#include <map>
 
 #include <fmt/format.h>
 
 #include "framework/json.h"
+#include "framework/side_by_side.h"
 #include "framework/summary.h"
 #include "framework/text.h"
 
@@ -14,36 +14,41 @@ namespace incept {
 
 namespace {
 
-std::string ratio(double value, double base) {
-  if (base == 0) return value == 0 ? "1.00x" : "n/a";
-  return fmt::format("{:.2f}x", value / base);
+// "1.25x": value / base, as the tables print it; a zero base gives "1.00x" for a zero value, else "n/a".
+std::string ratio(std::int64_t value, std::int64_t base) {
+  if (auto r = cost_ratio(base, value)) return fmt::format("{:.2f}x", *r);
+  return value == 0 ? "1.00x" : "n/a";
 }
 
-// Row key -> report, for each model, keeping the first model's row order and appending rows only others have.
-struct Aligned {
-  std::vector<std::string> keys;
-  std::vector<std::map<std::string, const NodeReport*>> by_model;
+// One comparison row: a layer, or one of its branches (dotted key), with each model's report (null where it has none).
+struct Row {
+  std::string key;
+  std::vector<const NodeReport*> by_model;
 };
 
-Aligned align(const std::vector<NamedModel>& models, int depth) {
-  Aligned a;
-  a.by_model.resize(models.size());
+// Each model's layers and, down to `depth`, their branches, matched by key.
+std::vector<Row> align(const std::vector<NamedModel>& models, int depth) {
+  std::vector<std::vector<std::string>> keys(models.size());
+  std::vector<std::vector<const NodeReport*>> reports(models.size());
   for (std::size_t m = 0; m < models.size(); ++m) {
-    for (const auto& layer : models[m].spec.layers) {
-      std::function<void(const NodeReport&, int, const std::string&)> walk = [&](const NodeReport& r, int level,
-                                                                                 const std::string& prefix) {
-        std::string key = prefix.empty() ? r.name : prefix + "." + r.name;
-        if (!a.by_model[m].count(key)) {
-          if (std::find(a.keys.begin(), a.keys.end(), key) == a.keys.end()) a.keys.push_back(key);
-          a.by_model[m][key] = &r;
-        }
-        if (level + 1 >= depth) return;
-        for (const auto& c : r.children) walk(c, level + 1, key);
-      };
-      walk(layer.report, 0, "");
-    }
+    std::function<void(const NodeReport&, int, const std::string&)> walk = [&](const NodeReport& r, int level,
+                                                                               const std::string& prefix) {
+      std::string key = prefix.empty() ? r.name : prefix + "." + r.name;
+      keys[m].push_back(key);
+      reports[m].push_back(&r);
+      if (level + 1 >= depth) return;
+      for (const auto& c : r.children) walk(c, level + 1, key);
+    };
+    for (const auto& layer : models[m].spec.layers) walk(layer.report, 0, "");
   }
-  return a;
+  std::vector<Row> rows;
+  for (const AlignedRow& aligned : align_by_name(keys)) {
+    Row row{aligned.name, {}};
+    for (std::size_t m = 0; m < models.size(); ++m)
+      row.by_model.push_back(aligned.index[m] ? reports[m][*aligned.index[m]] : nullptr);
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 std::string block_name(const NamedModel& m, const std::string& key, const NodeReport* r) {
@@ -62,10 +67,10 @@ std::string compare_text(const std::vector<NamedModel>& models, int depth) {
   out += "\n";
   auto total_row = [&](const std::string& label, auto get) {
     out += fmt::format("{:<22}", label);
-    double base = static_cast<double>(get(models[0].spec));
+    std::int64_t base = get(models[0].spec);
     for (const auto& m : models) {
-      double v = static_cast<double>(get(m.spec));
-      std::string cell = with_commas(static_cast<std::int64_t>(v));
+      std::int64_t v = get(m.spec);
+      std::string cell = with_commas(v);
       if (&m != &models[0]) cell += " (" + ratio(v, base) + ")";
       out += fmt::format(" {:>26}", cell);
     }
@@ -82,32 +87,30 @@ std::string compare_text(const std::vector<NamedModel>& models, int depth) {
   out += "\n\n";
   for (std::size_t m = 0; m < models.size(); ++m) out += fmt::format("[{}] {}\n", m + 1, models[m].label);
 
-  Aligned a = align(models, depth);
   out += "\nPer layer and branch (ratios relative to [1]; '-' where a config has no such row)\n\n";
   auto header = fmt::format("{:<28}", "layer");
   for (std::size_t m = 0; m < models.size(); ++m) header += fmt::format(" {:>18}", fmt::format("[{}] params", m + 1));
   for (std::size_t m = 0; m < models.size(); ++m) header += fmt::format(" {:>18}", fmt::format("[{}] MACs", m + 1));
   header += "   blocks";
   out += header + "\n" + std::string(header.size() + 20, '-') + "\n";
-  for (const auto& key : a.keys) {
+  for (const Row& row : align(models, depth)) {
+    const std::string& key = row.key;
     int level = static_cast<int>(std::count(key.begin(), key.end(), '.'));
     out += fmt::format("{:<28}", std::string(static_cast<std::size_t>(level) * 2, ' ') + split(key, '.').back());
-    const NodeReport* base = a.by_model[0].count(key) ? a.by_model[0].at(key) : nullptr;
+    const NodeReport* base = row.by_model[0];
     auto cell = [&](std::size_t m, bool macs) {
-      auto it = a.by_model[m].find(key);
-      if (it == a.by_model[m].end()) return std::string("-");
-      double v = static_cast<double>(macs ? it->second->cost.macs : it->second->cost.params);
-      std::string text = human_count(v);
-      if (m > 0 && base) text += " " + ratio(v, static_cast<double>(macs ? base->cost.macs : base->cost.params));
+      const NodeReport* r = row.by_model[m];
+      if (!r) return std::string("-");
+      std::int64_t v = macs ? r->cost.macs : r->cost.params;
+      std::string text = human_count(static_cast<double>(v));
+      if (m > 0 && base) text += " " + ratio(v, macs ? base->cost.macs : base->cost.params);
       return text;
     };
     for (std::size_t m = 0; m < models.size(); ++m) out += fmt::format(" {:>18}", cell(m, false));
     for (std::size_t m = 0; m < models.size(); ++m) out += fmt::format(" {:>18}", cell(m, true));
     std::vector<std::string> blocks;
-    for (std::size_t m = 0; m < models.size(); ++m) {
-      auto it = a.by_model[m].find(key);
-      blocks.push_back(it == a.by_model[m].end() ? "-" : block_name(models[m], key, it->second));
-    }
+    for (std::size_t m = 0; m < models.size(); ++m)
+      blocks.push_back(row.by_model[m] ? block_name(models[m], key, row.by_model[m]) : "-");
     bool same = std::all_of(blocks.begin(), blocks.end(), [&](const std::string& b) { return b == blocks[0]; });
     out += "   " + (same ? blocks[0] : join(blocks, " | ")) + "\n";
   }
@@ -134,23 +137,22 @@ std::string compare_json(const std::vector<NamedModel>& models, int depth) {
     w.end_object();
   }
   w.end_array();
-  Aligned a = align(models, depth);
   w.key("layers").begin_array();
-  for (const auto& key : a.keys) {
+  for (const Row& row : align(models, depth)) {
     w.begin_object();
-    w.key("name").value(key);
+    w.key("name").value(row.key);
     w.key("per_config").begin_array();
     for (std::size_t m = 0; m < models.size(); ++m) {
-      auto it = a.by_model[m].find(key);
-      if (it == a.by_model[m].end()) {
+      const NodeReport* r = row.by_model[m];
+      if (!r) {
         w.null();
         continue;
       }
       w.begin_object();
-      w.key("block").value(block_name(models[m], key, it->second));
-      w.key("output_shape").value(it->second->output.dims);
-      w.key("params").value(it->second->cost.params);
-      w.key("macs").value(it->second->cost.macs);
+      w.key("block").value(block_name(models[m], row.key, r));
+      w.key("output_shape").value(r->output.dims);
+      w.key("params").value(r->cost.params);
+      w.key("macs").value(r->cost.macs);
       w.end_object();
     }
     w.end_array();

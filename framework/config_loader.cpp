@@ -77,20 +77,8 @@ void apply_override(toml::table& root, const std::string& assignment) {
     if (part.empty()) throw ConfigError(SourcePos{origin}, fmt::format("'{}' has an empty path component", key));
     parts.push_back(part);
   }
-  toml::table* cur = &root;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    toml::node* next = cur->get(parts[i]);
-    if (!next) {
-      cur->insert(parts[i], toml::table{});
-      next = cur->get(parts[i]);
-    }
-    if (!next->is_table())
-      throw ConfigError(SourcePos{origin}, fmt::format("'{}' is {}, not a table, so '{}' cannot be set",
-                                                       fmt::join(parts.begin(), parts.begin() + i + 1, "."),
-                                                       toml_type_name(next->type()), key));
-    cur = next->as_table();
-  }
-  cur->insert_or_assign(parts.back(), std::move(*parsed.get("v")));
+  if (auto problem = set_at_path(root, parts, std::move(*parsed.get("v"))))
+    throw ConfigError(SourcePos{origin}, *problem);
 }
 
 toml::table load_config(const std::string& path, const std::vector<std::string>& overrides) {

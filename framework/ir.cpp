@@ -101,6 +101,13 @@ Node concat(const std::string& name, std::vector<Node> branches) {
   return n;
 }
 
+bool contains_op(const Node& node, OpKind kind) {
+  if (node.kind == kind) return true;
+  for (const auto& c : node.children)
+    if (contains_op(c, kind)) return true;
+  return false;
+}
+
 const char* op_name(OpKind k) {
   switch (k) {
     case OpKind::Conv: return "conv";

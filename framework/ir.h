@@ -75,6 +75,9 @@ Node relu(const std::string& name);
 Node sequence(const std::string& name, std::vector<Node> children);
 Node concat(const std::string& name, std::vector<Node> branches);
 
+// Whether `node` or any node below it is of `kind`.
+bool contains_op(const Node& node, OpKind kind);
+
 const char* op_name(OpKind k);
 // A short description for tables: "conv 3x3/1 +bn", "maxpool 3x3/2", "concat(4)".
 std::string describe(const Node& n);

@@ -127,6 +127,227 @@ bool expand_layer(const BlockDef& def, LayerSpec& layer, const ConvStyle& style,
   }
 }
 
+// model.input: [C, H, W], or [F] for a flat input.
+Shape read_input(TableReader& reader, const SourcePos& file, Diagnostics& diags) {
+  const std::size_t errors_before = diags.items().size();
+  std::vector<std::int64_t> input = reader.integers("input", {}, 1, kMaxInputDim);
+  if (!reader.present("input")) diags.error(file, "model.input is required, e.g. input = [1, 28, 28] (C, H, W)");
+  else if (diags.items().size() == errors_before && input.size() != 3 && input.size() != 1)
+    diags.error(reader.pos("input"), "model.input must be [C, H, W] (or [F] for a flat input)");
+  return Shape{input};
+}
+
+// [model.defaults.<block>]: each key must name a block and hold a table. Returns the table, or null when there is
+// none (or it is not a table).
+const toml::table* read_block_defaults(const toml::node* node, const BlockRegistry& registry, Diagnostics& diags) {
+  const toml::table* table = node ? node->as_table() : nullptr;
+  if (node && !table) diags.error(pos_of(*node), "model.defaults must be a table");
+  if (!table) return nullptr;
+  for (auto&& [k, v] : *table) {
+    if (!registry.find(std::string(k.str())))
+      diags.error(pos_of(k),
+                  fmt::format("model.defaults.{}: {}", k.str(), registry.unknown_block_message(std::string(k.str()))));
+    else if (!v.is_table())
+      diags.error(pos_of(v), fmt::format("model.defaults.{} must be a table of parameters", k.str()));
+  }
+  return table;
+}
+
+// Everything besides a layer's own table that decides its parameters.
+struct LayerSources {
+  const toml::table& model;
+  const toml::table* block_defaults;  // [model.defaults]; null when absent
+  ModelDefaults conv;                 // model.bn, model.bn_eps
+  const BlockRegistry& registry;
+
+  // [model.defaults.<block>]
+  const toml::table* defaults_for(const std::string& block) const {
+    const toml::node* n = block_defaults ? block_defaults->get(block) : nullptr;
+    return n ? n->as_table() : nullptr;
+  }
+  // [model.<name>]
+  const toml::table* override_for(const std::string& name) const {
+    const toml::node* n = model.get(name);
+    return n ? n->as_table() : nullptr;
+  }
+};
+
+// The layer names, each once, in config order; a repeated name is reported at its second definition.
+struct LayerNames {
+  std::map<std::string, SourcePos> first_defined;
+  std::vector<std::string> in_order;
+  bool has(const std::string& name) const { return first_defined.count(name) != 0; }
+};
+
+// Collected before any layer is read, so that [model.<name>] tables and the aux heads' `at` can be checked.
+LayerNames collect_layer_names(const toml::array& layers, Diagnostics& diags) {
+  LayerNames names;
+  for (const auto& item : layers) {
+    const toml::table* t = item.as_table();
+    if (!t) continue;
+    const toml::node* name = t->get("name");
+    if (!name || !name->is_string()) continue;
+    std::string n = *name->value<std::string>();
+    auto [it, inserted] = names.first_defined.emplace(n, pos_of(*name));
+    if (!inserted)
+      diags.error(pos_of(*name), fmt::format("duplicate layer name '{}' (first defined at {})", n, it->second.str()));
+    else
+      names.in_order.push_back(n);
+  }
+  return names;
+}
+
+// What pass 2 needs to expand a layer (or aux head) whose parameters were read.
+struct PendingExpansion {
+  const BlockDef* def = nullptr;
+  ConvStyle style;
+};
+
+// The block a main-path layer names ([model.<name>].block wins over the layer's own), recorded in layer.block.
+// Null, with the reason reported, when it names none, an unknown one or an aux head.
+const BlockDef* main_path_block(const toml::table& item, LayerSpec& layer, const LayerSources& sources,
+                                Diagnostics& diags) {
+  const toml::table* by_name = sources.override_for(layer.name);
+  const toml::node* block = (by_name && by_name->get("block")) ? by_name->get("block") : item.get("block");
+  if (!block || !block->is_string()) {
+    diags.error(block ? pos_of(*block) : layer.pos,
+                fmt::format("layer '{}' needs a string 'block' naming a registered block", layer.name));
+    return nullptr;
+  }
+  layer.block = *block->value<std::string>();
+  const BlockDef* def = sources.registry.find(layer.block);
+  if (!def) {
+    diags.error(pos_of(*block),
+                fmt::format("layer '{}': {}", layer.name, sources.registry.unknown_block_message(layer.block)));
+    return nullptr;
+  }
+  if (def->role == BlockRole::AuxHead) {
+    diags.error(pos_of(*block), fmt::format("layer '{}': block '{}' is an auxiliary head; attach it with "
+                                            "[[model.aux]] (name, block, at = \"<layer>\")",
+                                            layer.name, layer.block));
+    return nullptr;
+  }
+  return def;
+}
+
+// Pass 1 for [[model.layers]][index]: name, block and parameters. A layer whose block is known is added to
+// `layers` even when its parameters have errors (they are in `diags`, which stops the resolution before pass 2).
+void read_layer(const toml::node& item, std::size_t index, const LayerSources& sources, Diagnostics& diags,
+                std::vector<LayerSpec>& layers, std::vector<PendingExpansion>& pending) {
+  const toml::table* t = item.as_table();
+  if (!t) {
+    diags.error(pos_of(item), fmt::format("model.layers[{}] must be a table", index));
+    return;
+  }
+  LayerSpec layer;
+  layer.pos = pos_of(item);
+  const toml::node* name = t->get("name");
+  if (!name || !name->is_string() || name->value<std::string>()->empty()) {
+    diags.error(name ? pos_of(*name) : layer.pos,
+                fmt::format("model.layers[{}] needs a non-empty string 'name'", index));
+    return;
+  }
+  layer.name = *name->value<std::string>();
+  const BlockDef* def = main_path_block(*t, layer, sources, diags);
+  if (!def) return;
+  LayerKeys merged = layer_keys(*t, sources.defaults_for(layer.block), sources.override_for(layer.name));
+  PendingExpansion p{def, {}};
+  read_block_args(*def, merged, layer_context(layer.name), kLayerKeys, sources.conv, layer.pos, layer.args, p.style,
+                  diags);
+  pending.push_back(p);
+  layers.push_back(std::move(layer));
+}
+
+// Pass 1 for [[model.aux]][index]: name, block, attachment point, loss weight and parameters. Added to `aux` on
+// the same terms as read_layer adds a layer.
+void read_aux_head(const toml::node& item, std::size_t index, const LayerSources& sources, const LayerNames& names,
+                   Diagnostics& diags, std::vector<AuxSpec>& aux, std::vector<PendingExpansion>& pending) {
+  const toml::table* t = item.as_table();
+  if (!t) {
+    diags.error(pos_of(item), fmt::format("model.aux[{}] must be a table", index));
+    return;
+  }
+  AuxSpec a;
+  a.head.pos = pos_of(item);
+  TableReader ar(t, fmt::format("model.aux[{}]", index), a.head.pos, diags);
+  a.head.name = ar.text("name", fmt::format("aux{}", index + 1));
+  a.head.block = ar.text("block", "");
+  a.at = ar.text("at", "");
+  a.weight = ar.number("weight", 0.3, 0.0, 1e6);
+  if (names.has(a.head.name))
+    diags.error(ar.pos("name"), fmt::format("aux head name '{}' is already a layer name", a.head.name));
+  auto at = std::find(names.in_order.begin(), names.in_order.end(), a.at);
+  if (a.at.empty() || at == names.in_order.end()) {
+    diags.error(ar.pos("at"), fmt::format("aux head '{}': 'at' must name a layer{}", a.head.name,
+                                          did_you_mean(a.at, names.in_order)));
+    return;
+  }
+  a.at_index = static_cast<std::size_t>(at - names.in_order.begin());
+  const BlockDef* def = sources.registry.find(a.head.block);
+  if (!def) {
+    diags.error(ar.pos("block"),
+                fmt::format("aux head '{}': {}", a.head.name, sources.registry.unknown_block_message(a.head.block)));
+    return;
+  }
+  LayerKeys merged = layer_keys(*t, sources.defaults_for(a.head.block), sources.override_for(a.head.name));
+  PendingExpansion p{def, {}};
+  read_block_args(*def, merged, fmt::format("aux head '{}'", a.head.name), kAuxKeys, sources.conv, a.head.pos,
+                  a.head.args, p.style, diags);
+  pending.push_back(p);
+  aux.push_back(std::move(a));
+}
+
+// The keys [model] may have: its own, then a table per layer or aux head ([model.<name>] overrides).
+std::vector<std::string> model_table_keys(const LayerNames& names, const std::vector<AuxSpec>& aux) {
+  std::vector<std::string> allowed = kModelKeys;
+  allowed.insert(allowed.end(), names.in_order.begin(), names.in_order.end());
+  for (const auto& a : aux) allowed.push_back(a.head.name);
+  return allowed;
+}
+
+// The model's totals, checked as they grow, so every total computed from the spec later (summary, compare, the
+// trainer) fits in 64 bits.
+class CheckedTotals {
+ public:
+  // False, with the overflow reported at the layer, when adding `layer` would overflow a total.
+  bool add(const LayerSpec& layer, Diagnostics& diags) {
+    try {
+      const Cost& c = layer.report.cost;
+      total_.params = checked_add(total_.params, c.params, "", "the model's parameter count");
+      total_.macs = checked_add(total_.macs, c.macs, "", "the model's MAC count");
+      total_.other_ops = checked_add(total_.other_ops, c.other_ops, "", "the model's count of other ops");
+      activations_ = checked_add(activations_, layer.report.activation_elems, "", "the model's activation size");
+      return true;
+    } catch (const ShapeError& e) {
+      diags.error(layer.pos, fmt::format("layer '{}': {}", layer.name, e.what()));
+      return false;
+    }
+  }
+
+ private:
+  Cost total_;
+  std::int64_t activations_ = 0;
+};
+
+// Pass 2: shapes and costs, layer after layer, then each aux head on its layer's output. Stops at the first
+// layer that cannot be applied, since the shapes after it are unknown.
+void expand_model(ModelSpec& spec, const std::vector<PendingExpansion>& layers,
+                  const std::vector<PendingExpansion>& aux, Diagnostics& diags) {
+  CheckedTotals totals;
+  Shape cur = spec.input;
+  for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+    if (!expand_layer(*layers[i].def, spec.layers[i], layers[i].style, cur, diags)) return;
+    if (!totals.add(spec.layers[i], diags)) return;
+    cur = spec.layers[i].report.output;
+  }
+  for (std::size_t i = 0; i < spec.aux.size(); ++i) {
+    AuxSpec& a = spec.aux[i];
+    if (expand_layer(*aux[i].def, a.head, aux[i].style, spec.layers[a.at_index].report.output, diags) &&
+        !totals.add(a.head, diags))
+      return;
+  }
+}
+
 }  // namespace
 
 ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const BlockRegistry& registry,
@@ -139,36 +360,14 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
   }
   const toml::table& model = *model_node->as_table();
   TableReader reader(&model, "model", file, diags);
-  const std::size_t errors_before_input = diags.items().size();
-  std::vector<std::int64_t> input = reader.integers("input", {}, 1, kMaxInputDim);
-  if (!reader.present("input")) diags.error(file, "model.input is required, e.g. input = [1, 28, 28] (C, H, W)");
-  else if (diags.items().size() == errors_before_input && input.size() != 3 && input.size() != 1)
-    diags.error(reader.pos("input"), "model.input must be [C, H, W] (or [F] for a flat input)");
-  spec.input = Shape{input};
-  ModelDefaults defaults;
-  defaults.bn = reader.flag("bn", false);
-  defaults.bn_eps = reader.number("bn_eps", 1e-3, 0.0, 1.0);
+  spec.input = read_input(reader, file, diags);
+  ModelDefaults conv;
+  conv.bn = reader.flag("bn", false);
+  conv.bn_eps = reader.number("bn_eps", 1e-3, 0.0, 1.0);
   const toml::node* layers_node = reader.take("layers");
   const toml::node* aux_node = reader.take("aux");
   const toml::node* defaults_node = reader.take("defaults");
-
-  // [model.defaults.<block>]: each key must name a block.
-  const toml::table* defaults_table = defaults_node ? defaults_node->as_table() : nullptr;
-  if (defaults_node && !defaults_table) diags.error(pos_of(*defaults_node), "model.defaults must be a table");
-  if (defaults_table) {
-    for (auto&& [k, v] : *defaults_table) {
-      if (!registry.find(std::string(k.str())))
-        diags.error(pos_of(k), fmt::format("model.defaults.{}: unknown block '{}'{}", k.str(), k.str(),
-                                           did_you_mean(std::string(k.str()), registry.names())));
-      else if (!v.is_table())
-        diags.error(pos_of(v), fmt::format("model.defaults.{} must be a table of parameters", k.str()));
-    }
-  }
-  auto defaults_for = [&](const std::string& block) -> const toml::table* {
-    if (!defaults_table) return nullptr;
-    const toml::node* n = defaults_table->get(block);
-    return n ? n->as_table() : nullptr;
-  };
+  const LayerSources sources{model, read_block_defaults(defaults_node, registry, diags), conv, registry};
 
   const toml::array* layers = layers_node ? layers_node->as_array() : nullptr;
   if (!layers || layers->empty()) {
@@ -177,170 +376,22 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
     reader.finish();
     return spec;
   }
+  const LayerNames names = collect_layer_names(*layers, diags);
 
-  // Collect layer names first so that [model.<name>] override tables are recognised.
-  std::map<std::string, SourcePos> names;
-  std::vector<std::string> layer_names;
-  for (const auto& item : *layers) {
-    const toml::table* t = item.as_table();
-    if (!t) continue;
-    const toml::node* name = t->get("name");
-    if (!name || !name->is_string()) continue;
-    std::string n = *name->value<std::string>();
-    auto [it, inserted] = names.emplace(n, pos_of(*name));
-    if (!inserted)
-      diags.error(pos_of(*name), fmt::format("duplicate layer name '{}' (first defined at {})", n, it->second.str()));
-    else
-      layer_names.push_back(n);
-  }
-  auto override_for = [&](const std::string& name) -> const toml::table* {
-    const toml::node* n = model.get(name);
-    return n ? n->as_table() : nullptr;
-  };
-
-  // Pass 1: parameters of every layer, so all key/type/range errors are reported together.
-  std::vector<ConvStyle> styles;
-  std::vector<const BlockDef*> defs;
-  bool params_ok = true;
-  for (std::size_t i = 0; i < layers->size(); ++i) {
-    const toml::node& item = (*layers)[i];
-    const toml::table* t = item.as_table();
-    if (!t) {
-      diags.error(pos_of(item), fmt::format("model.layers[{}] must be a table", i));
-      params_ok = false;
-      continue;
-    }
-    LayerSpec layer;
-    layer.pos = pos_of(item);
-    const toml::node* name = t->get("name");
-    if (!name || !name->is_string() || name->value<std::string>()->empty()) {
-      diags.error(name ? pos_of(*name) : layer.pos,
-                  fmt::format("model.layers[{}] needs a non-empty string 'name'", i));
-      params_ok = false;
-      continue;
-    }
-    layer.name = *name->value<std::string>();
-    const toml::table* by_name = override_for(layer.name);
-    const toml::node* block = (by_name && by_name->get("block")) ? by_name->get("block") : t->get("block");
-    if (!block || !block->is_string()) {
-      diags.error(block ? pos_of(*block) : layer.pos,
-                  fmt::format("layer '{}' needs a string 'block' naming a registered block", layer.name));
-      params_ok = false;
-      continue;
-    }
-    layer.block = *block->value<std::string>();
-    const BlockDef* def = registry.find(layer.block);
-    if (!def) {
-      auto near = nearest(layer.block, registry.names());
-      diags.error(pos_of(*block), fmt::format("layer '{}': unknown block '{}'{} (known blocks: {})", layer.name,
-                                              layer.block,
-                                              near.empty() ? "" : fmt::format("; did you mean '{}'?", near.front()),
-                                              join(registry.names(), ", ")));
-      params_ok = false;
-      continue;
-    }
-    if (def->aux_head) {
-      diags.error(pos_of(*block), fmt::format("layer '{}': block '{}' is an auxiliary head; attach it with "
-                                              "[[model.aux]] (name, block, at = \"<layer>\")",
-                                              layer.name, layer.block));
-      params_ok = false;
-      continue;
-    }
-    LayerKeys merged = layer_keys(*t, defaults_for(layer.block), by_name);
-    ConvStyle style;
-    if (!read_block_args(*def, merged, layer_context(layer.name), kLayerKeys, defaults, layer.pos, layer.args, style,
-                         diags))
-      params_ok = false;
-    styles.push_back(style);
-    defs.push_back(def);
-    spec.layers.push_back(std::move(layer));
-  }
-
-  // Aux heads: parameters and attachment point.
-  std::vector<ConvStyle> aux_styles;
-  std::vector<const BlockDef*> aux_defs;
+  // Pass 1: the parameters of every layer and aux head, so all key/type/range errors are reported together.
+  std::vector<PendingExpansion> pending_layers, pending_aux;
+  for (std::size_t i = 0; i < layers->size(); ++i)
+    read_layer((*layers)[i], i, sources, diags, spec.layers, pending_layers);
   const toml::array* aux = aux_node ? aux_node->as_array() : nullptr;
   if (aux_node && !aux) diags.error(pos_of(*aux_node), "model.aux must be an array of tables ([[model.aux]])");
-  if (aux) {
-    for (std::size_t i = 0; i < aux->size(); ++i) {
-      const toml::table* t = (*aux)[i].as_table();
-      if (!t) {
-        diags.error(pos_of((*aux)[i]), fmt::format("model.aux[{}] must be a table", i));
-        params_ok = false;
-        continue;
-      }
-      AuxSpec a;
-      a.head.pos = pos_of((*aux)[i]);
-      TableReader ar(t, fmt::format("model.aux[{}]", i), a.head.pos, diags);
-      a.head.name = ar.text("name", fmt::format("aux{}", i + 1));
-      a.head.block = ar.text("block", "");
-      a.at = ar.text("at", "");
-      a.weight = ar.number("weight", 0.3, 0.0, 1e6);
-      if (names.count(a.head.name))
-        diags.error(ar.pos("name"), fmt::format("aux head name '{}' is already a layer name", a.head.name));
-      auto at = std::find(layer_names.begin(), layer_names.end(), a.at);
-      if (a.at.empty() || at == layer_names.end()) {
-        diags.error(ar.pos("at"), fmt::format("aux head '{}': 'at' must name a layer{}", a.head.name,
-                                              did_you_mean(a.at, layer_names)));
-        params_ok = false;
-        continue;
-      }
-      a.at_index = static_cast<std::size_t>(at - layer_names.begin());
-      const BlockDef* def = registry.find(a.head.block);
-      if (!def) {
-        diags.error(ar.pos("block"), fmt::format("aux head '{}': unknown block '{}'{}", a.head.name, a.head.block,
-                                                 did_you_mean(a.head.block, registry.names())));
-        params_ok = false;
-        continue;
-      }
-      LayerKeys merged = layer_keys(*t, defaults_for(a.head.block), override_for(a.head.name));
-      ConvStyle style;
-      if (!read_block_args(*def, merged, fmt::format("aux head '{}'", a.head.name), kAuxKeys, defaults, a.head.pos,
-                           a.head.args, style, diags))
-        params_ok = false;
-      aux_styles.push_back(style);
-      aux_defs.push_back(def);
-      spec.aux.push_back(std::move(a));
-    }
-  }
-
+  if (aux)
+    for (std::size_t i = 0; i < aux->size(); ++i)
+      read_aux_head((*aux)[i], i, sources, names, diags, spec.aux, pending_aux);
   // [model.<x>] tables must name a layer or aux head; anything else is a typo.
-  std::vector<std::string> allowed = kModelKeys;
-  allowed.insert(allowed.end(), layer_names.begin(), layer_names.end());
-  for (const auto& a : spec.aux) allowed.push_back(a.head.name);
-  reader.finish(allowed);
+  reader.finish(model_table_keys(names, spec.aux));
 
-  if (!params_ok || !diags.empty() || spec.input.dims.empty()) return spec;
-
-  // Pass 2: shapes and costs, in order. The model's totals are checked as they grow, so every total computed
-  // from the spec later (summary, compare, the trainer) fits in 64 bits.
-  Cost total;
-  std::int64_t activations = 0;
-  auto add_to_totals = [&](const LayerSpec& l) {
-    try {
-      const Cost& c = l.report.cost;
-      total.params = checked_add(total.params, c.params, "", "the model's parameter count");
-      total.macs = checked_add(total.macs, c.macs, "", "the model's MAC count");
-      total.other_ops = checked_add(total.other_ops, c.other_ops, "", "the model's count of other ops");
-      activations = checked_add(activations, l.report.activation_elems, "", "the model's activation size");
-      return true;
-    } catch (const ShapeError& e) {
-      diags.error(l.pos, fmt::format("layer '{}': {}", l.name, e.what()));
-      return false;
-    }
-  };
-  Shape cur = spec.input;
-  for (std::size_t i = 0; i < spec.layers.size(); ++i) {
-    if (!expand_layer(*defs[i], spec.layers[i], styles[i], cur, diags)) return spec;
-    if (!add_to_totals(spec.layers[i])) return spec;
-    cur = spec.layers[i].report.output;
-  }
-  for (std::size_t i = 0; i < spec.aux.size(); ++i) {
-    AuxSpec& a = spec.aux[i];
-    if (expand_layer(*aux_defs[i], a.head, aux_styles[i], spec.layers[a.at_index].report.output, diags) &&
-        !add_to_totals(a.head))
-      return spec;
-  }
+  if (!diags.empty() || spec.input.dims.empty()) return spec;
+  expand_model(spec, pending_layers, pending_aux, diags);
   return spec;
 }
 

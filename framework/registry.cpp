@@ -1,5 +1,6 @@
 #include "framework/registry.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -49,6 +50,29 @@ const std::vector<ParamDoc>& conv_style_params() {
   return params;
 }
 
+namespace {
+
+// Whether a block's expansion contains a convolution, found by expanding it once with placeholder arguments (each
+// parameter's value nearest 1 within its range, the first of its choices). Which operations a block uses does not
+// depend on its arguments (they size the operations and pick options); the every-block test in
+// tests/test_registry.cpp checks the result against the expansion of real configs.
+bool expansion_has_convs(const BlockDef& def) {
+  BlockArgs args;
+  for (const ParamDoc& p : def.params) {
+    const auto one = static_cast<std::int64_t>(std::clamp(1.0, p.min, p.max));
+    switch (p.type) {
+      case ParamType::Int: args.set(p.name, one); break;
+      case ParamType::Float: args.set(p.name, std::clamp(1.0, p.min, p.max)); break;
+      case ParamType::Bool: args.set(p.name, false); break;
+      case ParamType::String: args.set(p.name, p.choices.empty() ? std::string() : p.choices.front()); break;
+      case ParamType::IntPair: args.set(p.name, Pair{one, one}); break;
+    }
+  }
+  return contains_op(def.expand(args, BlockContext{Shape::chw(8, 32, 32), ConvStyle{}}), OpKind::Conv);
+}
+
+}  // namespace
+
 void BlockRegistry::add(BlockDef def, const char* file, int line) {
   std::string where = fmt::format("{}:{}", file, line);
   auto it = blocks_.find(def.name);
@@ -57,6 +81,7 @@ void BlockRegistry::add(BlockDef def, const char* file, int line) {
                                        it->second.defined_at, where));
   if (!def.expand) throw std::logic_error(fmt::format("block '{}' ({}) has no expand function", def.name, where));
   def.defined_at = where;
+  def.has_convs = expansion_has_convs(def);
   std::string name = def.name;
   blocks_.emplace(name, std::move(def));
 }
@@ -68,9 +93,12 @@ const BlockDef* BlockRegistry::find(const std::string& name) const {
 
 const BlockDef& BlockRegistry::get(const std::string& name, const SourcePos& pos) const {
   if (const BlockDef* def = find(name)) return *def;
-  auto near = nearest(name, names());
-  std::string hint = near.empty() ? "" : fmt::format("; did you mean '{}'?", near.front());
-  throw ConfigError(pos, fmt::format("unknown block '{}'{} (known blocks: {})", name, hint, join(names(), ", ")));
+  throw ConfigError(pos, unknown_block_message(name));
+}
+
+std::string BlockRegistry::unknown_block_message(const std::string& name) const {
+  return fmt::format("unknown block '{}'{} (known blocks: {})", name, did_you_mean(name, names()),
+                     join(names(), ", "));
 }
 
 std::vector<std::string> BlockRegistry::names() const {

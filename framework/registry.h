@@ -54,17 +54,23 @@ struct BlockContext {
   ConvStyle conv;  // how conv units are built (bn / bias / eps), resolved per layer
 };
 
+// Where a block may be used: as a main-path layer ([[model.layers]]) or as an auxiliary classifier attached to a
+// layer's output ([[model.aux]]), whose loss counts during training only.
+enum class BlockRole { Layer, AuxHead };
+
 struct BlockDef {
   std::string name;
   std::string summary;  // one line for `incept blocks`
   std::string details;  // a paragraph for `incept blocks NAME`: structure, output channels, cost notes
   std::vector<ParamDoc> params;
-  // Conv-bearing blocks also accept the common `bn`, `bn_eps` and `bias` switches.
-  bool has_convs = false;
-  // Aux heads are attached with [[model.aux]] and not used as main-path layers.
-  bool aux_head = false;
+  BlockRole role = BlockRole::Layer;
   std::function<Node(const BlockArgs&, const BlockContext&)> expand;
+
+  // Filled in by BlockRegistry::add:
   std::string defined_at;  // "file:line", to name both sides of a duplicate registration
+  // Whether the expansion contains a convolution: such blocks also accept the common `bn`, `bn_eps` and `bias`
+  // switches (and follow model.bn). Derived, not declared, so no conv-bearing block can miss them.
+  bool has_convs = false;
 };
 
 // The switches every conv-bearing block accepts, documented once.
@@ -72,11 +78,15 @@ const std::vector<ParamDoc>& conv_style_params();
 
 class BlockRegistry {
  public:
-  // Throws std::logic_error naming both definitions when `def.name` is already registered.
+  // Throws std::logic_error naming both definitions when `def.name` is already registered. Sets `defined_at` and
+  // `has_convs`.
   void add(BlockDef def, const char* file, int line);
   const BlockDef* find(const std::string& name) const;
-  // Throws ConfigError at `pos`, listing the known blocks nearest to `name`.
+  // Throws ConfigError at `pos` with unknown_block_message(name).
   const BlockDef& get(const std::string& name, const SourcePos& pos) const;
+  // "unknown block 'NAME'; did you mean 'X'? (known blocks: ...)": the one wording of this error wherever a block
+  // is named (a layer, an aux head, [model.defaults], `incept blocks`); callers prefix where the name was used.
+  std::string unknown_block_message(const std::string& name) const;
   std::vector<std::string> names() const;
   const std::map<std::string, BlockDef>& all() const { return blocks_; }
 

@@ -55,6 +55,26 @@ void deep_merge(toml::table& base, toml::table&& overlay) {
   }
 }
 
+std::optional<std::string> set_at_path(toml::table& root, const std::vector<std::string>& keys, toml::node&& value,
+                                       const toml::source_region& where) {
+  toml::table* cur = &root;
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
+    toml::node* next = cur->get(keys[i]);
+    if (!next) {
+      cur->insert(toml::key(keys[i], where), toml::table{});
+      next = cur->get(keys[i]);
+    }
+    if (!next->is_table()) {
+      std::vector<std::string> prefix(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i + 1));
+      return fmt::format("'{}' is {}, not a table, so '{}' cannot be set", join(prefix, "."),
+                         toml_type_name(next->type()), join(keys, "."));
+    }
+    cur = next->as_table();
+  }
+  cur->insert_or_assign(toml::key(keys.back(), where), std::move(value));
+  return std::nullopt;
+}
+
 toml::table parse_override_value(const std::string& value, const std::string& origin) {
   try {
     toml::table t = toml::parse("v = " + value, std::string_view(origin));

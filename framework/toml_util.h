@@ -24,6 +24,13 @@ std::optional<std::int64_t> integer_value(const toml::node& n);
 // moved, not copied: toml++ drops source positions on copy, and every error must keep its file:line:col.
 void deep_merge(toml::table& base, toml::table&& overlay);
 
+// Sets the value at the dotted path `keys` (["model", "stem", "out"]) of `root` to `value`, moved in, creating the
+// missing tables on the way. Created tables and the set key get the source region `where`, so an error later found
+// in them points at the setting. Returns the problem, worded for the user, when a key on the way holds something
+// other than a table; the value is not set then (tables created before that key stay).
+std::optional<std::string> set_at_path(toml::table& root, const std::vector<std::string>& keys, toml::node&& value,
+                                       const toml::source_region& where = {});
+
 // Parses `value` as a TOML value (`16`, `true`, `[1, 7]`, `"text"`); a bare word that is not valid TOML
 // (`--set data.dataset=mnist`) is taken as a string.
 toml::table parse_override_value(const std::string& value, const std::string& origin);

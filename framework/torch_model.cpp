@@ -56,8 +56,8 @@ class OneThreadScope {
   int saved_ = 0;
 };
 
-struct ConvUnitImpl : OpModule {
-  ConvUnitImpl(const ConvAttrs& a, std::int64_t in_channels) : relu(a.relu) {
+struct ConvUnitOp final : OpModule {
+  ConvUnitOp(const ConvAttrs& a, std::int64_t in_channels) : relu(a.relu) {
     conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, a.out, {a.kernel.h, a.kernel.w})
                                                          .stride({a.stride.h, a.stride.w})
                                                          .padding({a.padding.h, a.padding.w})
@@ -75,8 +75,8 @@ struct ConvUnitImpl : OpModule {
   bool relu;
 };
 
-struct PoolImpl : OpModule {
-  explicit PoolImpl(const Node& n) : kind(n.kind), a(n.pool) {}
+struct PoolOp final : OpModule {
+  explicit PoolOp(const Node& n) : kind(n.kind), a(n.pool) {}
   torch::Tensor forward(const torch::Tensor& x) override {
     if (kind == OpKind::MaxPool)
       return torch::max_pool2d(x, {a.kernel.h, a.kernel.w}, {a.stride.h, a.stride.w}, {a.padding.h, a.padding.w},
@@ -88,8 +88,8 @@ struct PoolImpl : OpModule {
   PoolAttrs a;
 };
 
-struct AdaptiveAvgPoolImpl : OpModule {
-  explicit AdaptiveAvgPoolImpl(Pair out) : out(out) {}
+struct AdaptiveAvgPoolOp final : OpModule {
+  explicit AdaptiveAvgPoolOp(Pair out) : out(out) {}
   torch::Tensor forward(const torch::Tensor& x) override {
     if (out.h == 1 && out.w == 1) return x.mean({2, 3}, /*keepdim=*/true);
     return torch::adaptive_avg_pool2d(x, {out.h, out.w});
@@ -97,23 +97,23 @@ struct AdaptiveAvgPoolImpl : OpModule {
   Pair out;
 };
 
-struct DropoutImpl : OpModule {
-  explicit DropoutImpl(double p) : p(p) {}
+struct DropoutOp final : OpModule {
+  explicit DropoutOp(double p) : p(p) {}
   torch::Tensor forward(const torch::Tensor& x) override { return torch::dropout(x, p, is_training()); }
   double p;
 };
 
-struct FlattenImpl : OpModule {
+struct FlattenOp final : OpModule {
   torch::Tensor forward(const torch::Tensor& x) override { return x.flatten(1); }
 };
 
-struct ReLUImpl : OpModule {
+struct ReLUOp final : OpModule {
   torch::Tensor forward(const torch::Tensor& x) override { return torch::relu(x); }
 };
 
 // Holds its parameters directly so they are named "<layer>.weight", like torch.nn.Linear's.
-struct LinearImpl : OpModule {
-  LinearImpl(std::int64_t in, std::int64_t out, bool bias) {
+struct LinearOp final : OpModule {
+  LinearOp(std::int64_t in, std::int64_t out, bool bias) {
     torch::nn::Linear reference(torch::nn::LinearOptions(in, out).bias(bias));  // LibTorch's default init
     weight = register_parameter("weight", reference->weight.detach().clone());
     if (bias) this->bias = register_parameter("bias", reference->bias.detach().clone());
@@ -125,8 +125,8 @@ struct LinearImpl : OpModule {
   torch::Tensor weight, bias;
 };
 
-struct SequenceImpl : OpModule {
-  SequenceImpl(const Node& n, const NodeReport& r) {
+struct SequenceOp final : OpModule {
+  SequenceOp(const Node& n, const NodeReport& r) {
     for (std::size_t i = 0; i < n.children.size(); ++i)
       children.push_back(register_module(n.children[i].name, build_module(n.children[i], r.children[i])));
   }
@@ -138,8 +138,8 @@ struct SequenceImpl : OpModule {
   std::vector<std::shared_ptr<OpModule>> children;
 };
 
-struct ConcatImpl : OpModule {
-  ConcatImpl(const Node& n, const NodeReport& r) {
+struct ConcatOp final : OpModule {
+  ConcatOp(const Node& n, const NodeReport& r) {
     for (std::size_t i = 0; i < n.children.size(); ++i)
       branches.push_back(register_module(n.children[i].name, build_module(n.children[i], r.children[i])));
   }
@@ -191,16 +191,16 @@ struct ConcatImpl : OpModule {
 
 std::shared_ptr<OpModule> build_module(const Node& n, const NodeReport& r) {
   switch (n.kind) {
-    case OpKind::Conv: return std::make_shared<ConvUnitImpl>(n.conv, r.input.channels());
+    case OpKind::Conv: return std::make_shared<ConvUnitOp>(n.conv, r.input.channels());
     case OpKind::MaxPool:
-    case OpKind::AvgPool: return std::make_shared<PoolImpl>(n);
-    case OpKind::AdaptiveAvgPool: return std::make_shared<AdaptiveAvgPoolImpl>(n.adaptive_out);
-    case OpKind::Dropout: return std::make_shared<DropoutImpl>(n.dropout_p);
-    case OpKind::Flatten: return std::make_shared<FlattenImpl>();
-    case OpKind::ReLU: return std::make_shared<ReLUImpl>();
-    case OpKind::Linear: return std::make_shared<LinearImpl>(r.input.numel(), n.linear_out, n.linear_bias);
-    case OpKind::Sequence: return std::make_shared<SequenceImpl>(n, r);
-    case OpKind::Concat: return std::make_shared<ConcatImpl>(n, r);
+    case OpKind::AvgPool: return std::make_shared<PoolOp>(n);
+    case OpKind::AdaptiveAvgPool: return std::make_shared<AdaptiveAvgPoolOp>(n.adaptive_out);
+    case OpKind::Dropout: return std::make_shared<DropoutOp>(n.dropout_p);
+    case OpKind::Flatten: return std::make_shared<FlattenOp>();
+    case OpKind::ReLU: return std::make_shared<ReLUOp>();
+    case OpKind::Linear: return std::make_shared<LinearOp>(r.input.numel(), n.linear_out, n.linear_bias);
+    case OpKind::Sequence: return std::make_shared<SequenceOp>(n, r);
+    case OpKind::Concat: return std::make_shared<ConcatOp>(n, r);
   }
   throw std::logic_error("unknown IR node kind");
 }
@@ -236,7 +236,7 @@ ForwardResult NetworkImpl::forward_train(const torch::Tensor& x) {
 
 void NetworkImpl::set_parallel_branches(bool on) {
   for (const auto& m : modules(/*include_self=*/false))
-    if (auto* c = dynamic_cast<ConcatImpl*>(m.get())) c->parallel = on;
+    if (auto* c = dynamic_cast<ConcatOp*>(m.get())) c->parallel = on;
 }
 
 std::int64_t count_parameters(const torch::nn::Module& module) {

@@ -10,7 +10,13 @@
 
 namespace incept {
 
-// Every IR node becomes one of these; `forward` maps a batch to a batch.
+// Every IR node becomes one of these (framework/torch_model.cpp: ConvUnitOp, PoolOp, ..., SequenceOp, ConcatOp);
+// `forward` maps a batch to a batch. The node kinds are known only at run time, from the config, so sequences,
+// concatenations and the network hold children of any kind and call them through this base: the dispatch has to be
+// dynamic. LibTorch's own container for that, torch::nn::Sequential over AnyModule, would erase the type as well
+// and box each call's tensor and result in an AnyValue; one virtual tensor-to-tensor `forward` is the typed form.
+// For the same reason the node modules are not XImpl classes with TORCH_MODULE holders: only this base ever holds
+// them, so a holder per kind would add nothing. Network, used directly, follows the holder idiom.
 struct OpModule : torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
 };

@@ -1,14 +1,15 @@
 #include "reports/layer_comparison.h"
 
-#include <algorithm>
+#include "framework/side_by_side.h"
 
 namespace incept {
 
 namespace {
 
-const LayerRecord* find_layer(const std::vector<LayerRecord>& layers, const std::string& name) {
-  auto it = std::find_if(layers.begin(), layers.end(), [&](const LayerRecord& l) { return l.name == name; });
-  return it == layers.end() ? nullptr : &*it;
+std::vector<std::string> names_of(const std::vector<LayerRecord>& layers) {
+  std::vector<std::string> names;
+  for (const LayerRecord& l : layers) names.push_back(l.name);
+  return names;
 }
 
 void add_to(std::optional<std::int64_t>& total, std::optional<std::int64_t> v) {
@@ -19,17 +20,21 @@ void add_to(std::optional<std::int64_t>& total, std::optional<std::int64_t> v) {
 
 std::vector<LayerCostRow> compare_layers(const std::vector<LayerRecord>& base, const std::vector<LayerRecord>& other) {
   std::vector<LayerCostRow> rows;
-  for (const LayerRecord& b : base) {
-    LayerCostRow row{b.name, b.block, "", b.params, std::nullopt, b.macs, std::nullopt};
-    if (const LayerRecord* o = find_layer(other, b.name)) {
-      row.other_block = o->block;
-      row.other_params = o->params;
-      row.other_macs = o->macs;
+  for (const AlignedRow& aligned : align_by_name({names_of(base), names_of(other)})) {
+    LayerCostRow row;
+    row.name = aligned.name;
+    if (const auto i = aligned.index[0]) {
+      row.base_block = base[*i].block;
+      row.base_params = base[*i].params;
+      row.base_macs = base[*i].macs;
+    }
+    if (const auto i = aligned.index[1]) {
+      row.other_block = other[*i].block;
+      row.other_params = other[*i].params;
+      row.other_macs = other[*i].macs;
     }
     rows.push_back(row);
   }
-  for (const LayerRecord& o : other)
-    if (!find_layer(base, o.name)) rows.push_back({o.name, "", o.block, std::nullopt, o.params, std::nullopt, o.macs});
 
   LayerCostRow total;
   total.name = "total";
@@ -42,11 +47,6 @@ std::vector<LayerCostRow> compare_layers(const std::vector<LayerRecord>& base, c
   }
   rows.push_back(total);
   return rows;
-}
-
-std::optional<double> cost_ratio(std::optional<std::int64_t> base, std::optional<std::int64_t> other) {
-  if (!base || !other || *base == 0) return std::nullopt;
-  return static_cast<double>(*other) / static_cast<double>(*base);
 }
 
 }  // namespace incept

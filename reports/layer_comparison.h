@@ -22,7 +22,4 @@ struct LayerCostRow {
 // The baseline's layers in order, then layers only the other variant has, then the total over the listed layers.
 std::vector<LayerCostRow> compare_layers(const std::vector<LayerRecord>& base, const std::vector<LayerRecord>& other);
 
-// other / base; none when either side is missing or the base is 0.
-std::optional<double> cost_ratio(std::optional<std::int64_t> base, std::optional<std::int64_t> other);
-
 }  // namespace incept

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "framework/side_by_side.h"
 #include "framework/text.h"
 #include "reports/layer_comparison.h"
 #include "reports/report_format.h"

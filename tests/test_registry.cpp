@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "experiments/experiment_config.h"
+#include "blocks/block_helpers.h"
 #include "framework/torch_model.h"
 #include "tests/support/temp_files.h"
 
@@ -19,7 +20,7 @@ std::string single_block_config(const BlockDef& def, bool bn) {
     params += fmt::format("{} = {}\n", p.name, p.type == ParamType::IntPair ? "3" : "4");
   }
   std::string model = fmt::format("[model]\ninput = [8, 17, 17]\nbn = {}\n", bn ? "true" : "false");
-  if (def.aux_head)
+  if (def.role == BlockRole::AuxHead)
     return model + "[[model.layers]]\nname = \"trunk\"\nblock = \"conv\"\nout = 8\nkernel = 1\n" +
            fmt::format("[[model.aux]]\nname = \"head\"\nblock = \"{}\"\nat = \"trunk\"\n{}", def.name, params);
   return model + fmt::format("[[model.layers]]\nname = \"layer\"\nblock = \"{}\"\n{}", def.name, params);
@@ -50,26 +51,28 @@ TEST_CASE("every block builds a module whose parameters match its count, plain a
   incept::testing::TempDir tmp;
   for (const auto& [name, def] : builtin_registry().all()) {
     for (bool bn : {false, true}) {
-      if (bn && !def.has_convs) continue;
       INFO(name << (bn ? " (bn)" : ""));
       std::string path = tmp.write(name + ".toml", single_block_config(def, bn));
       ModelSpec spec = load_experiment(path).model;
-      const NodeReport& rep = def.aux_head ? spec.aux.at(0).head.report : spec.layers.at(0).report;
+      const LayerSpec& layer = def.role == BlockRole::AuxHead ? spec.aux.at(0).head : spec.layers.at(0);
+      const NodeReport& rep = layer.report;
+      // Read from the expansion, not from def.has_convs, so a block that has a conv cannot skip the BN checks.
+      const bool has_conv = contains_op(layer.ir, OpKind::Conv);
+      CHECK(def.has_convs == has_conv);
       Network net(spec);
       CHECK(count_parameters(*net) == spec.cost().params + spec.aux_cost().params);
       // Arithmetic blocks must count their work: no block silently counts zero.
-      if (def.has_convs || name == "linear") CHECK(rep.cost.macs > 0);
+      if (has_conv || name == "linear") CHECK(rep.cost.macs > 0);
       if (name == "maxpool" || name == "avgpool" || name == "global_avgpool") CHECK(rep.cost.other_ops > 0);
-      if (bn) {
-        int bn_layers = 0;
-        for (const auto& p : net->named_parameters())
-          if (p.key().find(".bn.") != std::string::npos) ++bn_layers;
-        CHECK(bn_layers > 0);
-      }
+      // model.bn reaches every conv of the block (and only blocks with a conv have BN layers).
+      int bn_layers = 0;
+      for (const auto& p : net->named_parameters())
+        if (p.key().rfind(layer.name + ".", 0) == 0 && p.key().find(".bn.") != std::string::npos) ++bn_layers;
+      CHECK((bn_layers > 0) == (bn && has_conv));
       torch::NoGradGuard no_grad;
       net->train();
       ForwardResult out = net->forward_train(torch::randn({2, 8, 17, 17}));
-      torch::Tensor y = def.aux_head ? out.aux.at(0) : out.logits;
+      torch::Tensor y = def.role == BlockRole::AuxHead ? out.aux.at(0) : out.logits;
       std::vector<std::int64_t> expected = {2};
       expected.insert(expected.end(), rep.output.dims.begin(), rep.output.dims.end());
       CHECK(y.sizes().vec() == expected);
@@ -91,7 +94,8 @@ TEST_CASE("batch-norm variants drop the conv bias unless asked to keep it", "[re
 
 TEST_CASE("registering a block twice names both definitions", "[registry]") {
   BlockRegistry r;
-  BlockDef def{"twice", "s", "d", {}, false, false, [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
+  BlockDef def{"twice", "s", "d", {}, BlockRole::Layer,
+               [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
   r.add(def, "first.cpp", 10);
   try {
     r.add(def, "second.cpp", 20);
@@ -101,6 +105,25 @@ TEST_CASE("registering a block twice names both definitions", "[registry]") {
     CHECK(msg.find("first.cpp:10") != std::string::npos);
     CHECK(msg.find("second.cpp:20") != std::string::npos);
   }
+}
+
+TEST_CASE("a block takes the conv switches exactly when its expansion has a conv", "[registry]") {
+  BlockRegistry r;
+  auto add = [&](const std::string& name, Node node) {
+    r.add(BlockDef{name, "s", "d", {blocks::channels("out", "channels")}, BlockRole::Layer,
+                   [node](const BlockArgs&, const BlockContext&) { return node; }},
+          "test.cpp", 1);
+  };
+  add("pool", max_pool("p", {3, 3}, {1, 1}));
+  add("nested", concat("c", {max_pool("p", {3, 3}, {1, 1}), sequence("s", {relu("r"), conv_same("k", {}, 4, 3)})}));
+  CHECK_FALSE(r.find("pool")->has_convs);
+  CHECK(r.find("nested")->has_convs);
+  // Hand-setting the flag has no effect: the registry derives it.
+  BlockDef claimed{"claimed", "s", "d", {}, BlockRole::Layer,
+                   [](const BlockArgs&, const BlockContext&) { return relu("r"); }};
+  claimed.has_convs = true;
+  r.add(claimed, "test.cpp", 2);
+  CHECK_FALSE(r.find("claimed")->has_convs);
 }
 
 TEST_CASE("an unknown block name suggests the nearest and lists the known ones", "[registry]") {

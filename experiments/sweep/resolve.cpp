@@ -22,24 +22,8 @@ void place_setting(toml::table& root, const SweepSetting& s, toml::table& docume
   toml::node* value = s.address.find(document);
   toml::node* key_node = s.key_address.find(document);
   if (!value || !key_node) throw std::logic_error("sweep setting " + s.path + " not found in its own file");
-  const toml::source_region where = key_node->source();
-  std::vector<std::string> parts = split(s.path, '.');
-  toml::table* cur = &root;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    toml::node* next = cur->get(parts[i]);
-    if (!next) {
-      cur->insert(toml::key(parts[i], where), toml::table{});
-      next = cur->get(parts[i]);
-    }
-    if (!next->is_table()) {
-      std::vector<std::string> prefix(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(i + 1));
-      diags.error(s.pos, fmt::format("'{}' is {}, not a table, so '{}' cannot be set", join(prefix, "."),
-                                     toml_type_name(next->type()), s.path));
-      return;
-    }
-    cur = next->as_table();
-  }
-  cur->insert_or_assign(toml::key(parts.back(), where), std::move(*value));
+  if (auto problem = set_at_path(root, split(s.path, '.'), std::move(*value), key_node->source()))
+    diags.error(s.pos, *problem);
 }
 
 // The base with [set] and the command line's --set, plus the variant's own settings when there is a variant.
