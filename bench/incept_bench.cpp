@@ -23,16 +23,16 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "experiments/config/experiment_config.h"
 #include "experiments/data/dataset.h"
-#include "experiments/experiment_config.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/optimization.h"
 #include "experiments/train/train_parts.h"
 #include "experiments/train/trainer.h"
 #include "framework/diagnostics.h"
 #include "framework/json.h"
-#include "framework/remove_tree.h"
 #include "framework/torch_model.h"
+#include "platform/remove_tree.h"
 
 namespace {
 

@@ -1,3 +1,5 @@
+#include "blocks/builtin.h"
+
 #include "blocks/block_helpers.h"
 
 namespace incept {
@@ -9,6 +11,15 @@ void register_builtin_blocks(BlockRegistry& registry) {
   blocks::register_inception_v1(registry);
   blocks::register_inception_v3(registry);
   blocks::register_aux_heads(registry);
+}
+
+const BlockRegistry& builtin_registry() {
+  static const BlockRegistry registry = [] {
+    BlockRegistry r;
+    register_builtin_blocks(r);
+    return r;
+  }();
+  return registry;
 }
 
 }  // namespace incept

@@ -3,11 +3,12 @@
 
 #include <iostream>
 
+#include "blocks/builtin.h"
 #include "cli/commands.h"
-#include "experiments/experiment_config.h"
-#include "framework/compare.h"
+#include "cli/compare.h"
+#include "cli/summary.h"
+#include "experiments/config/experiment_config.h"
 #include "framework/registry.h"
-#include "framework/summary.h"
 #include "framework/text.h"
 
 namespace incept {

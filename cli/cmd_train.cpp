@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
-#include "experiments/experiment_config.h"
+#include "experiments/config/experiment_config.h"
 #include "experiments/train/trainer.h"
 
 namespace incept {

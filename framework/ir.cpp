@@ -148,8 +148,14 @@ static std::string brief(const Node& n) {
       for (const auto& c : n.children) out += (out.empty() ? "" : sep) + brief(c);
       return n.kind == OpKind::Concat ? "[" + out + "]" : out;
     }
-    default: return op_name(n.kind);
+    case OpKind::AdaptiveAvgPool:
+    case OpKind::Dropout:
+    case OpKind::Flatten:
+    case OpKind::Linear:
+    case OpKind::ReLU:
+      return op_name(n.kind);
   }
+  return op_name(n.kind);  // unreachable: every kind is handled above (-Werror=switch)
 }
 
 std::string describe(const Node& n) {
@@ -169,9 +175,11 @@ std::string describe(const Node& n) {
     case OpKind::Sequence:
     case OpKind::Concat:
       return brief(n);
-    default:
+    case OpKind::Flatten:
+    case OpKind::ReLU:
       return op_name(n.kind);
   }
+  return op_name(n.kind);  // unreachable: every kind is handled above (-Werror=switch)
 }
 
 }  // namespace incept

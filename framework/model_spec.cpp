@@ -395,12 +395,4 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
   return spec;
 }
 
-ModelSpec load_model(const std::string& path, const std::vector<std::string>& overrides) {
-  toml::table root = load_config(path, overrides);
-  Diagnostics diags;
-  ModelSpec spec = resolve_model(root, SourcePos{path}, builtin_registry(), diags);
-  diags.throw_if_any();
-  return spec;
-}
-
 }  // namespace incept

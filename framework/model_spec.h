@@ -49,7 +49,5 @@ struct ModelSpec {
 ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const BlockRegistry& registry,
                         Diagnostics& diags);
 
-// Convenience: load a config file (with overrides) and resolve its model; throws ConfigError on any problem.
-ModelSpec load_model(const std::string& path, const std::vector<std::string>& overrides = {});
 
 }  // namespace incept

@@ -107,13 +107,5 @@ std::vector<std::string> BlockRegistry::names() const {
   return out;
 }
 
-const BlockRegistry& builtin_registry() {
-  static const BlockRegistry registry = [] {
-    BlockRegistry r;
-    register_builtin_blocks(r);
-    return r;
-  }();
-  return registry;
-}
 
 }  // namespace incept

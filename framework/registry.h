@@ -94,11 +94,6 @@ class BlockRegistry {
   std::map<std::string, BlockDef> blocks_;
 };
 
-void register_builtin_blocks(BlockRegistry& registry);
-
-// The process-wide registry with the built-in blocks, built on first use.
-const BlockRegistry& builtin_registry();
-
 #define INCEPT_REGISTER(registry, def) (registry).add((def), __FILE__, __LINE__)
 
 }  // namespace incept

@@ -9,7 +9,7 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
-#include "framework/memory_limit.h"
+#include "platform/memory_limit.h"
 
 namespace incept {
 

@@ -14,11 +14,11 @@
 #include <fstream>
 #include <string>
 
-#include "experiments/experiment_config.h"
-#include "framework/compare.h"
+#include "cli/compare.h"
+#include "cli/summary.h"
+#include "experiments/config/experiment_config.h"
 #include "framework/config_loader.h"
 #include "framework/diagnostics.h"
-#include "framework/summary.h"
 
 namespace {
 

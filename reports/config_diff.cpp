@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_identity.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
 

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_identity.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
 #include "reports/config_diff.h"

@@ -1,7 +1,7 @@
 // The config language: extends, overrides, defaults per kind, and errors that point at file:line:col.
 #include <catch2/catch.hpp>
 
-#include "experiments/experiment_config.h"
+#include "experiments/config/experiment_config.h"
 #include "tests/support/temp_files.h"
 
 using namespace incept;

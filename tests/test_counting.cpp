@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "experiments/experiment_config.h"
-#include "framework/summary.h"
+#include "cli/summary.h"
+#include "experiments/config/experiment_config.h"
 #include "framework/torch_model.h"
 #include "tests/support/temp_files.h"
 

@@ -3,8 +3,9 @@
 
 #include <fmt/format.h>
 
-#include "experiments/experiment_config.h"
 #include "blocks/block_helpers.h"
+#include "blocks/builtin.h"
+#include "experiments/config/experiment_config.h"
 #include "framework/torch_model.h"
 #include "tests/support/temp_files.h"
 

@@ -16,15 +16,15 @@
 #include <sstream>
 #include <thread>
 
-#include "experiments/experiment_config.h"
+#include "experiments/config/experiment_config.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/checkpoint.h"
 #include "experiments/train/mixed_precision.h"
 #include "experiments/train/optimization.h"
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/train_parts.h"
-#include "experiments/train/training_loss.h"
 #include "experiments/train/trainer.h"
+#include "experiments/train/training_loss.h"
 #include "framework/torch_model.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_files.h"

@@ -6,8 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "experiments/config/data_config.h"
 #include "experiments/data/batch_order.h"
-#include "experiments/data/data_config.h"
 
 namespace incept {
 

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "framework/diagnostics.h"
-#include "framework/remove_tree.h"
 #include "framework/text.h"
+#include "platform/remove_tree.h"
 
 namespace incept {
 

@@ -17,7 +17,7 @@
 #include "experiments/data/dataset_sources.h"
 #include "experiments/data/stable_rng.h"
 #include "framework/diagnostics.h"
-#include "framework/memory_limit.h"
+#include "platform/memory_limit.h"
 
 namespace incept {
 namespace {

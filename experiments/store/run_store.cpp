@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_identity.h"
 #include "experiments/store/schema.h"
 #include "experiments/store/sqlite_db.h"
 #include "framework/diagnostics.h"
@@ -107,11 +107,7 @@ const RunColumn kRunColumns[] = {
 
 constexpr int kColumnCount = static_cast<int>(std::size(kRunColumns));
 
-std::string column_list() {
-  std::vector<std::string> names;
-  for (const RunColumn& c : kRunColumns) names.emplace_back(c.name);
-  return join(names, ", ");
-}
+std::string column_list() { return join(RunStore::stored_columns(), ", "); }
 
 // id, every column, then epochs_done, computed so it can never disagree with the epochs table.
 std::string select_runs(const char* where_and_order) {
@@ -363,6 +359,12 @@ RunStore::RunStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {}
 RunStore::RunStore(RunStore&&) noexcept = default;
 RunStore& RunStore::operator=(RunStore&&) noexcept = default;
 RunStore::~RunStore() = default;
+
+std::vector<std::string> RunStore::stored_columns() {
+  std::vector<std::string> names;
+  for (const RunColumn& c : kRunColumns) names.emplace_back(c.name);
+  return names;
+}
 
 const std::string& RunStore::path() const { return db_->path(); }
 

@@ -160,6 +160,10 @@ class RunStore {
   RunStore& operator=(const RunStore&) = delete;
   ~RunStore();
 
+  // The columns of `runs` that RunRecord maps (all but id and the claim token), in the order of the one table that
+  // drives reads, inserts and merges.
+  static std::vector<std::string> stored_columns();
+
   const std::string& path() const;
   bool read_only() const;
   int schema_version() const;

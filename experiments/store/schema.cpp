@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_identity.h"
 #include "framework/diagnostics.h"
 
 namespace incept::store_schema {

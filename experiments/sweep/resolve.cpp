@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "experiments/experiment_config.h"
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_config.h"
+#include "experiments/config/experiment_identity.h"
 #include "experiments/sweep/sweep.h"
 #include "framework/config_loader.h"
 #include "framework/text.h"

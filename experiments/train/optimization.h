@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "experiments/train/train_config.h"
+#include "experiments/config/train_config.h"
 
 namespace incept {
 

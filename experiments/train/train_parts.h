@@ -7,8 +7,8 @@
 
 #include <torch/torch.h>
 
+#include "experiments/config/experiment_config.h"
 #include "experiments/data/dataset.h"
-#include "experiments/experiment_config.h"
 #include "framework/torch_model.h"
 
 namespace incept {

@@ -16,9 +16,9 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "experiments/config/experiment_identity.h"
 #include "experiments/data/batch_order.h"
 #include "experiments/data/dataset.h"
-#include "experiments/experiment_identity.h"
 #include "experiments/store/heartbeat_thread.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/checkpoint.h"
@@ -29,8 +29,8 @@
 #include "experiments/train/train_parts.h"
 #include "experiments/train/training_loss.h"
 #include "framework/config_loader.h"
-#include "framework/memory_limit.h"
 #include "framework/torch_model.h"
+#include "platform/memory_limit.h"
 
 namespace incept {
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "experiments/experiment_config.h"
+#include "experiments/config/experiment_config.h"
 #include "experiments/store/run_status.h"
 
 namespace incept {

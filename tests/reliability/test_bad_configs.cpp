@@ -7,10 +7,10 @@
 #include <memory>
 #include <sstream>
 
-#include "experiments/experiment_config.h"
+#include "cli/summary.h"
+#include "experiments/config/experiment_config.h"
 #include "experiments/store/run_store.h"
 #include "framework/diagnostics.h"
-#include "framework/summary.h"
 #include "tests/reliability/reliability_support.h"
 
 using namespace incept;

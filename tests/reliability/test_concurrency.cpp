@@ -35,12 +35,10 @@ seeds = [1, 2, 3, 4]
   InceptProcess sweep({"sweep", "sweep.toml", "--jobs", std::to_string(kWorkers), "--db", db}, tmp.path(),
                       tmp.path(), "sweep");
 
-  // Read while they write, in turn: the listing (which also writes: it marks dead runs), its JSON form and, where
-  // this build has it, the report. Reading starts once a run exists (a report of an empty log is an error).
-  std::vector<std::vector<std::string>> readers = {{"runs", "--db", db}, {"runs", "--db", db, "--json"}};
-#ifdef INCEPT_HAS_REPORT
-  readers.push_back({"report", "--db", db});
-#endif
+  // Read while they write, in turn: the listing (which also writes: it marks dead runs), its JSON form and the
+  // report. Reading starts once a run exists (a report of an empty log is an error).
+  const std::vector<std::vector<std::string>> readers = {
+      {"runs", "--db", db}, {"runs", "--db", db, "--json"}, {"report", "--db", db}};
   REQUIRE(wait_until([&] { return !RunStore::open_read_only(db).list_runs().empty() || !sweep.running(); }, 60));
   std::vector<CommandResult> reads;
   int reads_while_writing = 0;  // reads that began and ended with the workers still writing

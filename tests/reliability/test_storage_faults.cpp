@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "experiments/experiment_config.h"
+#include "experiments/config/experiment_config.h"
 #include "experiments/store/run_store.h"
 #include "experiments/train/checkpoint.h"
 #include "experiments/train/optimization.h"

@@ -9,10 +9,11 @@
 #include <functional>
 #include <optional>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include <catch2/catch.hpp>
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_identity.h"
 #include "experiments/store/run_store.h"
 #include "experiments/store/sqlite_db.h"
 #include "framework/diagnostics.h"
@@ -305,6 +306,23 @@ TEST_CASE("finish_run rejects statuses that are not final", "[store]") {
 }
 
 // ---- schema ---------------------------------------------------------------------------------------------
+
+TEST_CASE("every column of runs is mapped by the one table of columns, and nothing else is", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("runs.db");
+  RunStore::open(path);
+  std::set<std::string> in_table;
+  for (int i = 0;; ++i) {
+    const std::string name =
+        raw_query_text(path, "SELECT name FROM pragma_table_info('runs') LIMIT 1 OFFSET " + std::to_string(i));
+    if (name == "<no row>") break;
+    in_table.insert(name);
+  }
+  // id is the row's number and owner the claim token: neither is part of RunRecord.
+  std::set<std::string> mapped = {"id", "owner"};
+  for (const std::string& c : RunStore::stored_columns()) CHECK(mapped.insert(c).second);  // no column twice
+  CHECK(in_table == mapped);
+}
 
 TEST_CASE("the schema version is recorded and reopening migrates nothing twice", "[store]") {
   TempDir dir;

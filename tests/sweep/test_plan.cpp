@@ -1,7 +1,7 @@
 // Idempotent sweeps: what happens to a variant depends on the runs of the same experiment already in the log.
 #include <catch2/catch.hpp>
 
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_identity.h"
 #include "experiments/sweep/plan.h"
 #include "experiments/sweep/runner.h"
 

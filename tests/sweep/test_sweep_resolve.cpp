@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "experiments/experiment_config.h"
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_config.h"
+#include "experiments/config/experiment_identity.h"
 #include "framework/text.h"
 #include "tests/sweep/sweep_test_support.h"
 

@@ -1,4 +1,4 @@
-#include "experiments/experiment_identity.h"
+#include "experiments/config/experiment_identity.h"
 
 #include <array>
 #include <string_view>

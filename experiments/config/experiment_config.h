@@ -6,8 +6,8 @@
 
 #include <toml++/toml.h>
 
-#include "experiments/data/data_config.h"
-#include "experiments/train/train_config.h"
+#include "experiments/config/data_config.h"
+#include "experiments/config/train_config.h"
 #include "framework/model_spec.h"
 
 namespace incept {

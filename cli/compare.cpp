@@ -1,13 +1,13 @@
-#include "framework/compare.h"
+#include "cli/compare.h"
 
 #include <algorithm>
 #include <functional>
 
 #include <fmt/format.h>
 
+#include "cli/summary.h"
 #include "framework/json.h"
 #include "framework/side_by_side.h"
-#include "framework/summary.h"
 #include "framework/text.h"
 
 namespace incept {

@@ -1,4 +1,4 @@
-#include "framework/memory_limit.h"
+#include "platform/memory_limit.h"
 
 #include <unistd.h>
 

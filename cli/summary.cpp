@@ -1,4 +1,4 @@
-#include "framework/summary.h"
+#include "cli/summary.h"
 
 #include <fmt/format.h>
 

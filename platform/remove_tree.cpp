@@ -1,4 +1,4 @@
-#include "framework/remove_tree.h"
+#include "platform/remove_tree.h"
 
 #include <ftw.h>
 

@@ -1,9 +1,10 @@
-#include "experiments/experiment_config.h"
+#include "experiments/config/experiment_config.h"
 
 #include <filesystem>
 
 #include <fmt/format.h>
 
+#include "blocks/builtin.h"
 #include "framework/config_loader.h"
 #include "framework/toml_util.h"
 
