@@ -10,6 +10,7 @@
 #include "experiments/config/experiment_config.h"
 #include "framework/registry.h"
 #include "framework/text.h"
+#include "platform/memory_limit.h"
 
 namespace incept {
 
@@ -60,6 +61,11 @@ void add_model_commands(CLI::App& app) {
     ExperimentConfig cfg = load_experiment(s->config, s->sets);
     std::cout << (s->json ? summary_json(cfg.model, s->config, s->depth)
                           : summary_text(cfg.model, s->config, s->depth));
+    // Describing a model that cannot be trained here is fine; saying nothing about it is not.
+    const double params = static_cast<double>(cfg.model.cost().params + cfg.model.aux_cost().params);
+    const std::string shortfall =
+        memory_shortfall(params * sizeof(float), fmt::format("the model's float32 weights ({:.0f} parameters)", params));
+    if (!shortfall.empty()) std::cerr << "warning: " << shortfall << ": `incept train` will refuse it\n";
   });
 
   struct CompareArgs {

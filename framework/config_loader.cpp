@@ -15,16 +15,36 @@ namespace fs = std::filesystem;
 
 namespace {
 
-toml::table parse_file(const std::string& path, const SourcePos& referenced_from) {
+// Configs are small text files. Anything else named as one (a directory, /dev/zero, a pipe, a symlink loop, a file
+// of gigabytes) is refused before it is read: reading /dev/zero would grow memory without bound.
+constexpr std::uintmax_t kMaxConfigBytes = 16u << 20;
+
+// Why `path` cannot be a config file, or "" when it can be read as one.
+std::string unreadable_reason(const std::string& path) {
   std::error_code ec;
-  // An ifstream opens a directory without complaint and reads nothing, which would pass for an empty config.
-  const bool directory = fs::is_directory(path, ec);
-  std::ifstream in;
-  if (!directory) in.open(path, std::ios::binary);
+  const fs::file_status st = fs::status(path, ec);
+  if (ec) {
+    if (ec == std::errc::too_many_symbolic_link_levels) return "is a loop of symbolic links";
+    if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return "does not exist";
+    return "cannot be read: " + ec.message();
+  }
+  if (fs::is_directory(st)) return "is a directory";
+  if (!fs::is_regular_file(st)) return "is not a regular file (a device, a pipe or a socket)";
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxConfigBytes)
+    return fmt::format("is {} MiB, more than the {} MiB a config may have", size >> 20, kMaxConfigBytes >> 20);
+  return "";
+}
+
+toml::table parse_file(const std::string& path, const SourcePos& referenced_from) {
+  std::string why = unreadable_reason(path);
   std::stringstream buffer;
-  if (in) buffer << in.rdbuf();
-  if (directory || !in || in.bad()) {
-    std::string why = directory ? "is a directory" : fs::exists(path, ec) ? "cannot be read" : "does not exist";
+  if (why.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    if (in) buffer << in.rdbuf();
+    if (!in || in.bad()) why = "cannot be read";
+  }
+  if (!why.empty()) {
     if (referenced_from.path.empty()) throw ConfigError(SourcePos{path}, fmt::format("config file {}", why));
     throw ConfigError(referenced_from, fmt::format("extends '{}': file {}", path, why));
   }
@@ -37,7 +57,9 @@ toml::table parse_file(const std::string& path, const SourcePos& referenced_from
 
 toml::table load_with_extends(const std::string& path, const SourcePos& referenced_from,
                               std::vector<std::string>& chain) {
-  std::string canonical = fs::weakly_canonical(path).string();
+  std::error_code ec;
+  std::string canonical = fs::weakly_canonical(path, ec).string();
+  if (ec) canonical = fs::absolute(path, ec).lexically_normal().string();  // a symlink loop: parse_file says so
   for (const auto& seen : chain) {
     if (seen == canonical) {
       std::string cycle;
@@ -77,8 +99,10 @@ void apply_override(toml::table& root, const std::string& assignment) {
     if (part.empty()) throw ConfigError(SourcePos{origin}, fmt::format("'{}' has an empty path component", key));
     parts.push_back(part);
   }
-  if (auto problem = set_at_path(root, parts, std::move(*parsed.get("v"))))
-    throw ConfigError(SourcePos{origin}, *problem);
+  // Keys created here carry the --set's own position, so a later error about them names this --set.
+  toml::node& v = *parsed.get("v");
+  const toml::source_region where = v.source();
+  if (auto problem = set_at_path(root, parts, std::move(v), where)) throw ConfigError(SourcePos{origin}, *problem);
 }
 
 toml::table load_config(const std::string& path, const std::vector<std::string>& overrides) {

