@@ -15,6 +15,10 @@ std::string SourcePos::str() const {
 std::string Diagnostic::str() const { return fmt::format("{}: error: {}", pos.str(), message); }
 
 void Diagnostics::error(const SourcePos& pos, std::string message) {
+  // The same problem at the same place, found again through another path (a defaults table read for each layer
+  // of its block), is said once.
+  for (const Diagnostic& d : items_)
+    if (d.message == message && d.pos.str() == pos.str()) return;
   items_.push_back({pos, std::move(message)});
 }
 

@@ -109,6 +109,7 @@ bool read_block_args(const BlockDef& def, const LayerKeys& table, const std::str
 
 std::string layer_context(const std::string& name) { return fmt::format("layer '{}'", name); }
 
+
 // Expands and analyzes one layer; a shape problem becomes a diagnostic at the layer's position.
 bool expand_layer(const BlockDef& def, LayerSpec& layer, const ConvStyle& style, const Shape& input,
                   Diagnostics& diags) {
@@ -137,6 +138,15 @@ Shape read_input(TableReader& reader, const SourcePos& file, Diagnostics& diags)
   return Shape{input};
 }
 
+// `name` is how a [model.<name>] table finds its layer and how [model.defaults.<block>] cannot find any: in either
+// it would be accepted and ignored, so it is an error (a layer is renamed where it is defined).
+void reject_name_in(const toml::table* t, const std::string& where, Diagnostics& diags) {
+  if (const toml::node* n = t ? t->get("name") : nullptr)
+    diags.error(pos_of(*n), fmt::format("{} cannot set 'name': a layer or aux head is named where it is defined "
+                                        "([[model.layers]] or [[model.aux]])",
+                                        where));
+}
+
 // [model.defaults.<block>]: each key must name a block and hold a table. Returns the table, or null when there is
 // none (or it is not a table).
 const toml::table* read_block_defaults(const toml::node* node, const BlockRegistry& registry, Diagnostics& diags) {
@@ -149,6 +159,8 @@ const toml::table* read_block_defaults(const toml::node* node, const BlockRegist
                   fmt::format("model.defaults.{}: {}", k.str(), registry.unknown_block_message(std::string(k.str()))));
     else if (!v.is_table())
       diags.error(pos_of(v), fmt::format("model.defaults.{} must be a table of parameters", k.str()));
+    else
+      reject_name_in(v.as_table(), fmt::format("[model.defaults.{}]", k.str()), diags);
   }
   return table;
 }
@@ -248,6 +260,7 @@ void read_layer(const toml::node& item, std::size_t index, const LayerSources& s
     return;
   }
   layer.name = *name->value<std::string>();
+  reject_name_in(sources.override_for(layer.name), fmt::format("[model.{}]", layer.name), diags);
   const BlockDef* def = main_path_block(*t, layer, sources, diags);
   if (!def) return;
   LayerKeys merged = layer_keys(*t, sources.defaults_for(layer.block), sources.override_for(layer.name));
@@ -271,21 +284,31 @@ void read_aux_head(const toml::node& item, std::size_t index, const LayerSources
   a.head.pos = pos_of(item);
   TableReader ar(t, fmt::format("model.aux[{}]", index), a.head.pos, diags);
   a.head.name = ar.text("name", fmt::format("aux{}", index + 1));
-  a.head.block = ar.text("block", "");
-  a.at = ar.text("at", "");
-  a.weight = ar.number("weight", 0.3, 0.0, 1e6);
+  // [model.<name>] overrides the head's own keys (block, at, weight and its parameters), as it does a layer's;
+  // [model.defaults.<block>] may give the weight of every head of a kind. Each read where it is written, so a bad
+  // value is reported at its place.
+  const toml::table* by_name = sources.override_for(a.head.name);
+  reject_name_in(by_name, fmt::format("[model.{}]", a.head.name), diags);
+  TableReader over(by_name, fmt::format("model.{}", a.head.name), a.head.pos, diags);
+  a.head.block = over.present("block") ? over.text("block", "") : ar.text("block", "");
+  a.at = over.present("at") ? over.text("at", "") : ar.text("at", "");
+  TableReader by_block(sources.defaults_for(a.head.block), fmt::format("model.defaults.{}", a.head.block), a.head.pos, diags);
+  // All three are read (and so checked), the most specific that is present wins.
+  const double weight_by_block = by_block.number("weight", 0.3, 0.0, 1e6);
+  const double weight_own = ar.number("weight", weight_by_block, 0.0, 1e6);
+  a.weight = over.number("weight", weight_own, 0.0, 1e6);
   if (names.has(a.head.name))
     diags.error(ar.pos("name"), fmt::format("aux head name '{}' is already a layer name", a.head.name));
   auto at = std::find(names.in_order.begin(), names.in_order.end(), a.at);
   if (a.at.empty() || at == names.in_order.end()) {
-    diags.error(ar.pos("at"), fmt::format("aux head '{}': 'at' must name a layer{}", a.head.name,
-                                          did_you_mean(a.at, names.in_order)));
+    diags.error(over.present("at") ? over.pos("at") : ar.pos("at"),
+                fmt::format("aux head '{}': 'at' must name a layer{}", a.head.name, did_you_mean(a.at, names.in_order)));
     return;
   }
   a.at_index = static_cast<std::size_t>(at - names.in_order.begin());
   const BlockDef* def = sources.registry.find(a.head.block);
   if (!def) {
-    diags.error(ar.pos("block"),
+    diags.error(over.present("block") ? over.pos("block") : ar.pos("block"),
                 fmt::format("aux head '{}': {}", a.head.name, sources.registry.unknown_block_message(a.head.block)));
     return;
   }
@@ -387,8 +410,15 @@ ModelSpec resolve_model(const toml::table& root, const SourcePos& file, const Bl
   if (aux)
     for (std::size_t i = 0; i < aux->size(); ++i)
       read_aux_head((*aux)[i], i, sources, names, diags, spec.aux, pending_aux);
-  // [model.<x>] tables must name a layer or aux head; anything else is a typo.
+  // [model.<x>] tables must name a layer or aux head; anything else is a typo. One that names one must be a table:
+  // `model.conv1 = 5` would otherwise be accepted, stored and ignored.
   reader.finish(model_table_keys(names, spec.aux));
+  for (const std::string& key : model_table_keys(names, spec.aux)) {
+    if (std::find(kModelKeys.begin(), kModelKeys.end(), key) != kModelKeys.end()) continue;
+    if (const toml::node* n = model.get(key); n && !n->is_table())
+      diags.error(pos_of(*n), fmt::format("model.{} must be a table of overrides for '{}', not {}", key, key,
+                                          toml_type_name(n->type())));
+  }
 
   if (!diags.empty() || spec.input.dims.empty()) return spec;
   expand_model(spec, pending_layers, pending_aux, diags);

@@ -87,9 +87,10 @@ toml::table parse_override_value(const std::string& value, const std::string& or
     toml::table t = toml::parse("v = " + value, std::string_view(origin));
     return t;
   } catch (const toml::parse_error&) {
-    toml::table t;
-    t.insert("v", value);
-    return t;
+    // A bare word: parsed again as a quoted string, so the value keeps `origin` as its position for later errors.
+    std::stringstream quoted;
+    quoted << toml::value<std::string>(value);
+    return toml::parse("v = " + quoted.str(), std::string_view(origin));
   }
 }
 

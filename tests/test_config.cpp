@@ -179,3 +179,36 @@ TEST_CASE("aux heads attach to a named layer and keep their loss weight", "[conf
   std::string bad = std::string(kSmall) + "\n[[model.aux]]\nblock = \"aux_googlenet\"\nat = \"mx\"\nclasses = 10\n";
   CHECK(contains(errors_of(tmp, bad), "'at' must name a layer; did you mean 'mix'?"));
 }
+
+TEST_CASE("an aux head's keys take effect from every place a user can write them, or are errors there", "[config]") {
+  TempDir tmp;
+  const std::string base = std::string(kSmall) +
+                           "\n[[model.aux]]\nname = \"aux1\"\nblock = \"aux_googlenet\"\nat = \"mix\"\nclasses = 10\n"
+                           "pool_kernel = 3\npool_stride = 3\nhidden = 32\n";
+  const std::string path = tmp.write("aux.toml", base);
+  CHECK(load_experiment(path).model.aux.at(0).weight == 0.3);
+  CHECK(load_experiment(path, {"model.aux1.weight=1.0"}).model.aux.at(0).weight == 1.0);
+  CHECK(load_experiment(tmp.write("by_name.toml", base + "\n[model.aux1]\nweight = 0.7\n")).model.aux.at(0).weight ==
+        0.7);
+  const std::string no_own_weight = tmp.write(
+      "by_block.toml", std::string(kSmall) +
+                           "\n[model.defaults.aux_googlenet]\nweight = 0.5\n[[model.aux]]\nname = \"aux1\"\n"
+                           "block = \"aux_googlenet\"\nat = \"mix\"\nclasses = 10\npool_kernel = 3\npool_stride = 3\n"
+                           "hidden = 32\n");
+  CHECK(load_experiment(no_own_weight).model.aux.at(0).weight == 0.5);
+  // Each place checks its value, the lower-priority ones too.
+  CHECK(contains(errors_of(tmp, base, {"model.aux1.weight=abc"}),
+                 "--set model.aux1.weight=abc: error: model.aux1.weight: expected a number, got a string"));
+  CHECK(contains(errors_of(tmp, base, {"model.defaults.aux_googlenet.weight=abc"}),
+                 "model.defaults.aux_googlenet.weight: expected a number"));
+  CHECK(contains(errors_of(tmp, base, {"model.aux1.weight=-1"}), "model.aux1.weight"));
+}
+
+TEST_CASE("override tables cannot rename, and a layer's name under [model] must hold a table", "[config]") {
+  TempDir tmp;
+  CHECK(contains(errors_of(tmp, std::string(kSmall) + "\n[model.mix]\nname = \"renamed\"\n"),
+                 "error: [model.mix] cannot set 'name'"));
+  CHECK(contains(errors_of(tmp, kSmall, {"model.mix=5"}),
+                 "--set model.mix=5: error: model.mix must be a table of overrides for 'mix', not an integer"));
+  CHECK(contains(errors_of(tmp, kSmall, {"model.defaults.conv.name=x"}), "[model.defaults.conv] cannot set 'name'"));
+}
