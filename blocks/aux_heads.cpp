@@ -6,16 +6,23 @@ namespace incept::blocks {
 
 void register_aux_heads(BlockRegistry& r) {
   INCEPT_REGISTER(r, (BlockDef{
-      "aux_googlenet", "GoogLeNet auxiliary classifier: avg pool 5/3, 1x1 conv, FC, dropout, FC",
-      "As in the GoogLeNet paper (and torchvision's InceptionAux, whose adaptive 4x4 pool equals 5/3 on 14x14).",
+      "aux_googlenet", "GoogLeNet auxiliary classifier: avg pool 5/3 (or adaptive), 1x1 conv, FC, dropout, FC",
+      "As in the GoogLeNet paper: a 5x5/3 average pool. torchvision's InceptionAux pools adaptively to 4x4 instead "
+      "(pool_out = 4): on 14x14 both give 4x4, but from different windows (4 wide at 0, 3, 7, 10 against 5 wide at "
+      "0, 3, 6, 9), so only pool_out = 4 trains like torchvision.",
       {channels("classes", "number of classes"), channels("conv_out", "1x1 conv channels", "128"),
        channels("hidden", "first FC layer width", "1024"),
        real("dropout", "0.7", "dropout before the last FC layer", 0.0, 0.999999),
-       window("pool_kernel", "5", "average pool window", 1), window("pool_stride", "3", "average pool stride", 1)},
+       window("pool_kernel", "5", "average pool window", 1), window("pool_stride", "3", "average pool stride", 1),
+       integer("pool_out", "0",
+               "0: the fixed pool_kernel/pool_stride window; N: adaptive average pool to NxN (torchvision: 4)", 0,
+               4096)},
       BlockRole::AuxHead,
       [](const BlockArgs& a, const BlockContext& c) {
+        const std::int64_t pool_out = a.integer("pool_out");
         return sequence("head", {
-            avg_pool("pool", a.pair("pool_kernel"), a.pair("pool_stride")),
+            pool_out > 0 ? adaptive_avg_pool("pool", {pool_out, pool_out})
+                         : avg_pool("pool", a.pair("pool_kernel"), a.pair("pool_stride")),
             conv_same("conv", c.conv, a.integer("conv_out"), 1),
             linear("fc1", a.integer("hidden")),
             relu("relu"),

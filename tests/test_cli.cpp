@@ -1,6 +1,7 @@
 // The `incept` command as a user runs it: outputs, exit codes, and no stack traces.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "tests/support/temp_files.h"
@@ -156,4 +157,25 @@ TEST_CASE("--set: errors name the --set, and a table merges into the file's tabl
   CHECK(contains(show.out, "lr = 0.2"));
   CHECK(contains(show.out, "momentum = 0.9"));
   CHECK(contains(show.out, "batch_size = 32"));
+}
+
+TEST_CASE("commands that fail leave no files behind", "[cli]") {
+  TempDir tmp;
+  auto resume = run_incept("resume 1 --db typo.db", tmp.path().string());
+  CHECK(resume.status == 1);
+  CHECK(contains(resume.err, "error: no database at typo.db"));
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "typo.db"));
+  // A log from a newer incept (forged: a valid log whose schema version says 99) is refused by a writing command
+  // without -wal or -shm files appearing beside it.
+  tmp.write("tiny.toml", incept::testing::kTinyTrainingConfig);
+  REQUIRE(run_incept("train tiny.toml --db future.db --quiet", tmp.path().string()).status == 0);
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(tmp.path() / ("future.db" + std::string(suffix)));
+  REQUIRE(std::system(("sqlite3 '" + (tmp.path() / "future.db").string() + "' 'PRAGMA journal_mode=DELETE; "
+                       "PRAGMA user_version=99' > /dev/null")
+                          .c_str()) == 0);
+  auto refused = run_incept("train tiny.toml --db future.db --quiet", tmp.path().string());
+  CHECK(refused.status == 1);
+  CHECK(contains(refused.err, "created by a newer incept (schema 99"));
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "future.db-wal"));
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "future.db-shm"));
 }

@@ -1,7 +1,10 @@
 // The block registry: every block is documented, builds, counts exactly, and mistakes in using it are explained.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "blocks/block_helpers.h"
 #include "blocks/builtin.h"
@@ -136,5 +139,28 @@ TEST_CASE("an unknown block name suggests the nearest and lists the known ones",
     CHECK(msg.find("x.toml:3:9: error: unknown block 'inception_v2'") != std::string::npos);
     CHECK(msg.find("did you mean 'inception_v1'") != std::string::npos);
     CHECK(msg.find("inception_reduced") != std::string::npos);
+  }
+}
+
+namespace {
+// The descriptions of every node of a report tree, depth first.
+void collect_what(const incept::NodeReport& r, std::vector<std::string>& out) {
+  out.push_back(r.what);
+  for (const auto& c : r.children) collect_what(c, out);
+}
+}  // namespace
+
+TEST_CASE("aux_googlenet pools like the paper (5x5/3) or like torchvision (adaptive 4x4)", "[registry]") {
+  using namespace incept;
+  const std::string config = testing::source_path("configs/imagenet/googlenet.toml");
+  for (const auto& [sets, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{}, "avgpool ->4x4"}, {{"model.aux1.pool_out=0"}, "avgpool 5x5/3"}}) {
+    const ExperimentConfig cfg = load_experiment(config, sets);
+    std::vector<std::string> what;
+    collect_what(cfg.model.aux.at(0).head.report, what);
+    INFO(fmt::format("{}", fmt::join(what, " | ")));
+    CHECK(std::find(what.begin(), what.end(), expected) != what.end());
+    CHECK(cfg.model.aux.at(0).head.report.output.str() == "1000");  // same shape either way: 4x4x128 into fc1
+    CHECK(cfg.model.aux_cost().params == 6379984);
   }
 }
