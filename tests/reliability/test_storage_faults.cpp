@@ -214,3 +214,42 @@ TEST_CASE("a log from a newer incept is refused by train and runs and left byte-
   CHECK(integrity_check(db) == "ok");
   CHECK(sql_text(db, "SELECT count(*) FROM epochs WHERE run_id = " + std::to_string(earlier)) == "2");
 }
+
+TEST_CASE("incept runs on a full disk says that a status shown may be stale instead of hiding it",
+          "[reliability][storage][cli]") {
+  TempDir tmp;
+  const fs::path mnt = tmp.path() / "full-disk";
+  TmpfsMount disk(mnt, 4 << 20);
+  if (!disk.mounted()) INCEPT_SKIP("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN)");
+  const std::string db = (mnt / "runs.db").string();
+  record_earlier_run(db);
+  {
+    RunStore store = RunStore::open(db);
+    RunRecord r;
+    r.name = "crashed";
+    store.begin_run(r);
+  }
+  // Its holder died: a process of this host that has exited (this one's child, reaped).
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  sql_exec(db, "UPDATE runs SET pid = " + std::to_string(child) + ", process_start = '' WHERE name = 'crashed'");
+  {  // fill the disk to the last byte
+    std::ofstream filler(mnt / "filler", std::ios::binary);
+    const std::string block(1 << 16, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  const CommandResult r = run_incept({"runs", "--db", db}, tmp.path());
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  // Whether the listing itself can still be read depends on how full the disk is (SQLite's shared-memory file
+  // may need to grow): either it is shown with the warning, or the command fails naming the log. Never a silent
+  // 'running'.
+  CHECK(contains(r.err, "warning: runs whose process died could not be marked interrupted, so a status shown as "
+                        "'running' may be stale"));
+  if (r.status == 0) CHECK(contains(r.out, "crashed"));
+  else CHECK((r.status == 1 && contains(r.err, "error: database " + db)));
+  CHECK_FALSE(looks_like_a_crash(r.err));
+  fs::remove(mnt / "filler");
+  CHECK(integrity_check(db) == "ok");
+}
