@@ -216,6 +216,24 @@ void check_resume_refused(const std::string& db, const fs::path& cwd, const std:
   CHECK(status_of(db) == "interrupted");
 }
 
+// Sends `sig` to `trainer`, which must then exit within 5 s with status 130 and leave its run `interrupted` in `db`
+// (`what` says what the trainer was doing, for the failure message). A trainer still running is killed.
+void check_stops_at_once(InceptProcess& trainer, int sig, const std::string& db, const std::string& what) {
+  trainer.kill(sig);
+  const auto sent = Clock::now();
+  const bool exited = wait_until([&] { return !trainer.running(); }, 5);
+  const double took = seconds_since(sent);
+  if (!exited) trainer.kill(SIGKILL);
+  const CommandResult r = trainer.result();
+  INFO(what << ": " << (exited ? fmt::format("exited {:.2f} s after the signal", took)
+                               : "still running 5 s after the signal, killed by the test")
+            << "; " << describe(r));
+  REQUIRE(exited);
+  CHECK(r.status == 130);
+  CHECK(status_of(db) == "interrupted");
+  CHECK_FALSE(looks_like_a_crash(r.err));
+}
+
 }  // namespace
 
 // ---- finding 1: checkpoints of two logs in one folder ------------------------------------------------------
@@ -554,20 +572,7 @@ TEST_CASE("SIGTERM during a long evaluation stops the run within seconds, marked
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   REQUIRE(trainer.running());
   REQUIRE(epochs_of(db) == 0);  // still evaluating epoch 1
-
-  trainer.kill(SIGTERM);
-  const auto sent = Clock::now();
-  const bool exited = wait_until([&] { return !trainer.running(); }, 5);
-  const double took = seconds_since(sent);
-  if (!exited) trainer.kill(SIGKILL);
-  const CommandResult r = trainer.result();
-  INFO("trainer after SIGTERM during evaluation: "
-       << (exited ? fmt::format("exited after {:.2f} s", took) : "still running 5 s later, killed by the test")
-       << "; " << describe(r));
-  REQUIRE(exited);
-  CHECK(r.status == 130);
-  CHECK(status_of(db) == "interrupted");
-  CHECK_FALSE(looks_like_a_crash(r.err));
+  check_stops_at_once(trainer, SIGTERM, db, "trainer after SIGTERM during evaluation");
 }
 
 // ---- finding 8 (b), outside sanitizer builds ------------------------------------------------------------
@@ -659,20 +664,7 @@ TEST_CASE("a second signal ends a trainer stuck where the first cannot reach it 
 
   trainer.kill(SIGINT);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  trainer.kill(SIGTERM);
-  const auto sent = Clock::now();
-  const bool exited = wait_until([&] { return !trainer.running(); }, 5);
-  const double took = seconds_since(sent);
-  if (!exited) trainer.kill(SIGKILL);
-  const CommandResult r = trainer.result();
-  INFO("stuck trainer after SIGINT, then SIGTERM 1 s later: "
-       << (exited ? fmt::format("exited {:.2f} s after SIGTERM", took)
-                  : "still running 5 s after SIGTERM, killed by the test")
-       << "; " << describe(r));
-  REQUIRE(exited);
-  CHECK(r.status == 130);
-  CHECK(status_of(db) == "interrupted");
-  CHECK_FALSE(looks_like_a_crash(r.err));
+  check_stops_at_once(trainer, SIGTERM, db, "stuck trainer after SIGINT, then SIGTERM 1 s later");
 }
 
 #endif  // INCEPT_TEST_UNDER_ASAN
