@@ -143,7 +143,7 @@ TEST_CASE("what is not a config file is refused before it is read, with exit 2",
   }
 }
 
-TEST_CASE("--set: errors name the --set, and a table merges into the file's table", "[cli]") {
+TEST_CASE("errors from a --set name it, and a table set with --set merges into the file's table", "[cli]") {
   TempDir tmp;
   tmp.write("tiny.toml", incept::testing::kTinyTrainingConfig);
   auto unknown = run_incept("summary tiny.toml --set train.nosuch=1", tmp.path().string());
