@@ -34,7 +34,7 @@ RunHistory::RunHistory(const std::vector<RunRecord>& runs) {
     last_id_ = std::max(last_id_, r.id);
     by_hash_[r.experiment_hash].push_back(r);
   }
-  // Merged logs renumber runs, so order by start time first, as RunStore::latest_by_hash does.
+  // Merged logs renumber runs, so order by start time first, as RunStore::runs_of_experiment does.
   for (auto& [hash, list] : by_hash_)
     std::stable_sort(list.begin(), list.end(), [](const RunRecord& a, const RunRecord& b) {
       return std::tie(a.started_at, a.id) < std::tie(b.started_at, b.id);
