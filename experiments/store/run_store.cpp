@@ -171,6 +171,11 @@ std::string describe_holder(const RunRecord& r) {
   return fmt::format("{} (since {}, last heartbeat {})", who, since, r.heartbeat_at);
 }
 
+std::string held_by_another_message(const RunRecord& r) {
+  return fmt::format("run {} is being trained by {}; wait for it to finish, or stop that process first", r.id,
+                     describe_holder(r));
+}
+
 namespace {
 
 std::optional<RunRecord> run_by_id(Connection& db, std::int64_t id) {
@@ -435,8 +440,7 @@ RunClaim RunStore::claim_run(std::int64_t run_id, const std::optional<std::strin
   if (!r) throw UserError(fmt::format("run {} not found in {}", run_id, path()));
   if (r->status == RunStatus::completed) throw UserError(fmt::format("run {} already completed", run_id));
   if (r->status == RunStatus::running)
-    throw UserError(fmt::format("run {} is being trained by {}; wait for it to finish, or stop that process first",
-                                run_id, describe_holder(*r)));
+    throw UserError(held_by_another_message(*r));
   if (expected_checkpoint_md5 && r->checkpoint.md5 != *expected_checkpoint_md5)
     throw UserError(fmt::format("run {}: its checkpoint changed while it was being checked; try again", run_id));
   const std::string now = utc_timestamp_now();

@@ -138,6 +138,8 @@ struct SweepInfo {
 
 // Who holds a running run, for messages: "pid 123 on host (since ..., last heartbeat ...)".
 std::string describe_holder(const RunRecord& r);
+// The refusal of a second claimant of a live run: "run N is being trained by <describe_holder>; ...".
+std::string held_by_another_message(const RunRecord& r);
 
 // Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (the format of every timestamp in the log).
 std::string utc_timestamp_now();

@@ -589,8 +589,7 @@ TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   if (!record) throw UserError(fmt::format("run {} not found in {}", run_id, options.db_path));
   if (record->status == RunStatus::completed) throw UserError(fmt::format("run {} already completed", run_id));
   if (record->status == RunStatus::running)
-    throw UserError(fmt::format("run {} is being trained by {}; wait for it to finish, or stop that process first",
-                                run_id, describe_holder(*record)));
+    throw UserError(held_by_another_message(*record));
   if (record->checkpoint.path.empty())
     throw UserError(fmt::format("run {} has no checkpoint (it stopped before its first one); train it again", run_id));
   // Everything about the checkpoint is checked before anything is built, loaded or written.
