@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iterator>
 #include <ostream>
 #include <stdexcept>
+#include <string_view>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -329,9 +331,17 @@ std::string utc_timestamp_now() { return utc_timestamp(std::time(nullptr)); }
 
 // ---- lifetime -------------------------------------------------------------------------------------------
 
+JournalMode journal_mode_setting() {
+  const char* text = std::getenv("INCEPT_JOURNAL_MODE");
+  if (!text || !*text || std::string_view(text) == "wal") return JournalMode::wal;
+  if (std::string_view(text) == "delete") return JournalMode::rollback;
+  throw UserError(fmt::format("INCEPT_JOURNAL_MODE='{}': expected wal or delete", text));
+}
+
 RunStore RunStore::open(const std::string& path) {
+  const bool wal = journal_mode_setting() == JournalMode::wal;
   auto db = std::make_unique<Connection>(Connection::open(path, Connection::Mode::ReadWrite));
-  store_schema::upgrade(*db);
+  store_schema::upgrade(*db, wal);
   return RunStore(std::move(db));
 }
 
@@ -536,6 +546,20 @@ void RunStore::delete_epochs_from(std::int64_t run_id, int epoch) {
   up.run();
   require_changed_run(*db_, run_id);
   tx.commit();
+}
+
+bool RunStore::note_run_error(std::int64_t run_id, const std::string& note) {
+  const std::string what = fmt::format("note on run {}", run_id);
+  WriteTransaction tx(*db_, what);
+  Statement st(*db_,
+               "UPDATE runs SET error = CASE WHEN error = '' THEN ?2 ELSE error || ' ' || ?2 END "
+               "WHERE id = ?1 AND status != 'running' AND instr(error, ?2) = 0",
+               what);
+  st.bind(1, run_id).bind(2, note);
+  st.run();
+  const bool changed = db_->changes() > 0;
+  tx.commit();
+  return changed;
 }
 
 int RunStore::mark_stale_runs(double lease) {
@@ -776,7 +800,8 @@ std::vector<LayerRecord> RunStore::layers(std::int64_t run_id) const {
 
 // ---- merge ----------------------------------------------------------------------------------------------
 
-MergeStats RunStore::merge(const std::string& out_path, const std::vector<std::string>& inputs) {
+MergeStats RunStore::merge(const std::string& out_path, const std::vector<std::string>& inputs,
+                           const std::function<bool(const RunRecord&)>& only) {
   namespace fs = std::filesystem;
   // Every input is checked before the output is touched.
   std::vector<RunStore> ins;
@@ -791,6 +816,7 @@ MergeStats RunStore::merge(const std::string& out_path, const std::vector<std::s
     WriteTransaction tx(db, what);
     for (const RunStore& in : ins) {
       for (const RunRecord& r : in.list_runs()) {
+        if (only && !only(r)) continue;
         const std::optional<RunRecord> have = out.get_run_by_uid(r.uid);
         if (!have) {
           copy_epochs_and_layers(in, r, db, insert_run(db, r, "", what), what);
@@ -808,7 +834,7 @@ MergeStats RunStore::merge(const std::string& out_path, const std::vector<std::s
           ++stats.skipped;
         }
       }
-      merge_sweeps(in, db, what);
+      if (!only) merge_sweeps(in, db, what);
     }
     tx.commit();
   } catch (...) {

@@ -144,6 +144,14 @@ std::string held_by_another_message(const RunRecord& r);
 // Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (the format of every timestamp in the log).
 std::string utc_timestamp_now();
 
+// The journal a writing connection keeps the log in, from INCEPT_JOURNAL_MODE (any other value is a UserError):
+// `wal` (default): readers never block writers, but every process that opens the file must run on one host (WAL
+// coordinates through shared memory); `delete`: SQLite's rollback journal, locked with POSIX file locks, which
+// network file systems carry between hosts. Slurm sweeps use `delete` for every log their jobs open. A writer
+// switches the file to its mode when it opens it; readers leave it as it is.
+enum class JournalMode { wal, rollback };
+JournalMode journal_mode_setting();
+
 class RunStore {
  public:
   // Read-write; creates the file (never a missing directory) and upgrades its schema.
@@ -202,6 +210,10 @@ class RunStore {
   // Drops epochs >= `epoch` (a checkpoint written before schema 3 may be one epoch behind its log) and recomputes
   // final/best test accuracy.
   void delete_epochs_from(std::int64_t run_id, int epoch);
+  // Appends `note` to the error of a run that is not running (a failed or interrupted run told why from outside:
+  // "Slurm: array task 12_3 ended TIMEOUT"); a note the error already contains is not added again. Returns
+  // whether the error changed.
+  bool note_run_error(std::int64_t run_id, const std::string& note);
   // 'running' runs whose holder is gone become 'interrupted' (finished_at = their last heartbeat); returns how
   // many. A run held by a process of this host is gone exactly when that process is (error "process <pid> on
   // <host> ended without finishing the run (last heartbeat <heartbeat_at>)"), however old its heartbeat: a
@@ -245,8 +257,10 @@ class RunStore {
   // id), one it has in an older state (fewer epochs; running or interrupted where the input has finished) is
   // replaced with its epochs and layers, anything else is left alone; sweep cells and members are joined. Merging
   // the same files again changes nothing. On any error the output is left as it was, and is not created when it
-  // did not exist.
-  static MergeStats merge(const std::string& out_path, const std::vector<std::string>& inputs);
+  // did not exist. With `only`, just the runs it accepts are joined, and no sweep records: a log seeded with the
+  // runs a worker is to resume.
+  static MergeStats merge(const std::string& out_path, const std::vector<std::string>& inputs,
+                          const std::function<bool(const RunRecord&)>& only = nullptr);
 
  private:
   explicit RunStore(std::unique_ptr<sqlite::Connection> db);

@@ -215,21 +215,39 @@ void probe_write_access(sqlite::Connection& db) {
   sqlite::WriteTransaction probe(db, "open for writing");
 }  // rolled back: nothing is written
 
+// Switches to the rollback journal; SQLite leaves a WAL file in WAL mode while another connection has it open.
+void use_rollback_journal(sqlite::Connection& db) {
+  const std::string what = "switch to the rollback journal";
+  sqlite::Statement st(db, "PRAGMA journal_mode = DELETE", what);
+  if (!st.step() || st.text(0) != "delete")
+    throw UserError(fmt::format("database {}: cannot {}: another process has it open in WAL mode; stop it "
+                                "(or unset INCEPT_JOURNAL_MODE) and try again",
+                                db.path(), what));
+}
+
 }  // namespace
 
 int latest_version() { return std::end(kMigrations)[-1].version; }
 
-void upgrade(sqlite::Connection& db) {
+void upgrade(sqlite::Connection& db, bool wal) {
   const int version = check_known(db);
-  // WAL lets report readers run while trainers write, and lets writers from several processes queue up
-  // on the busy timeout instead of failing. NORMAL sync is durable across process crashes in WAL mode.
-  db.exec_retrying_busy("PRAGMA journal_mode = WAL", "switch to WAL mode");
-  db.exec("PRAGMA synchronous = NORMAL", "set the sync mode");
-  // Keep -wal and -shm when the last writer closes: without them SQLite cannot read a WAL database in a
-  // directory the reader may not write to (a colleague's runs directory). With a size limit set, the kept
-  // -wal is truncated to nothing on close instead of keeping its high-water size.
-  db.keep_wal_files();
-  db.exec("PRAGMA journal_size_limit = 16777216", "limit the WAL size");
+  if (wal) {
+    // WAL lets report readers run while trainers write, and lets writers from several processes queue up
+    // on the busy timeout instead of failing. NORMAL sync is durable across process crashes in WAL mode.
+    db.exec_retrying_busy("PRAGMA journal_mode = WAL", "switch to WAL mode");
+    db.exec("PRAGMA synchronous = NORMAL", "set the sync mode");
+    // Keep -wal and -shm when the last writer closes: without them SQLite cannot read a WAL database in a
+    // directory the reader may not write to (a colleague's runs directory). With a size limit set, the kept
+    // -wal is truncated to nothing on close instead of keeping its high-water size.
+    db.keep_wal_files();
+    db.exec("PRAGMA journal_size_limit = 16777216", "limit the WAL size");
+  } else {
+    // The rollback journal locks with POSIX file locks, which network file systems carry between hosts; WAL
+    // coordinates through shared memory (the -shm file), which hosts do not share. Writers then block readers
+    // for the length of a commit, which the busy timeout absorbs.
+    use_rollback_journal(db);
+    db.exec("PRAGMA synchronous = FULL", "set the sync mode");
+  }
   if (version < latest_version()) apply_pending(db);
   else probe_write_access(db);
 }
