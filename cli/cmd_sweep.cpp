@@ -17,6 +17,8 @@
 #include "experiments/sweep/shard.h"
 #include "experiments/sweep/sweep.h"
 #include "experiments/sweep/sweep_report.h"
+#include "framework/diagnostics.h"
+#include "framework/text.h"
 
 namespace incept {
 
@@ -30,7 +32,32 @@ struct SweepArgs {
   std::string shard;
   bool fail_fast = false;
   std::vector<std::string> sets;
+  std::string only_cells;      // hidden: a worker's cells, "1:HASH,4:HASH" (numbered from 1)
+  bool slurm_worker = false;  // hidden: this sweep is a Slurm array task
 };
+
+// --only-cells: the cells (numbered from 1, with the experiment each was planned as) a Slurm worker trains. A cell
+// whose experiment differs now (the sweep file or a config it reads was edited since submission) is an error.
+std::vector<ResolvedVariant> only_cells(const std::vector<ResolvedVariant>& all, const std::string& list) {
+  std::vector<ResolvedVariant> out;
+  for (const std::string& item : split(list, ',')) {
+    const std::string number = item.substr(0, item.find(':'));
+    const std::string hash = item.find(':') == std::string::npos ? "" : item.substr(item.find(':') + 1);
+    std::size_t n = 0;
+    if (number.empty() || number.size() > 9 || number.find_first_not_of("0123456789") != std::string::npos ||
+        (n = std::stoul(number)) < 1 || n > all.size())
+      throw ConfigError(SourcePos{"--only-cells " + list},
+                        fmt::format("'{}' is not a cell of this sweep (1 to {})", item, all.size()));
+    const ResolvedVariant& v = all[n - 1];
+    if (!hash.empty() && v.hash != hash)
+      throw ConfigError(SourcePos{"--only-cells " + list},
+                        fmt::format("cell {} ({} seed={}) is now experiment {}, not the {} that was submitted: the "
+                                    "sweep file or a config it reads changed since; submit the sweep again",
+                                    n, v.variant.name, v.variant.seed, v.hash, hash));
+    out.push_back(v);
+  }
+  return out;
+}
 
 std::string count_of(const std::vector<PlannedVariant>& plan, PlanAction action) {
   std::size_t n = 0;
@@ -41,13 +68,16 @@ std::string count_of(const std::vector<PlannedVariant>& plan, PlanAction action)
 int run_sweep_command(const SweepArgs& a) {
   Shard shard = a.shard.empty() ? Shard{} : parse_shard(a.shard);
   Sweep sweep = load_sweep(a.file, a.sets);
-  // Every variant is checked, not just this shard's: a broken sweep file should stop every shard alike.
+  // Every variant is checked, not just this shard's (or worker's): a broken sweep file should stop them all alike.
   std::vector<ResolvedVariant> all = resolve_variants(sweep, sweep.variants);
   std::vector<ResolvedVariant> mine;
-  for (const ResolvedVariant& v : all)
-    if (in_shard(v.variant.index, shard)) mine.push_back(v);
+  if (!a.only_cells.empty()) mine = only_cells(all, a.only_cells);
+  else
+    for (const ResolvedVariant& v : all)
+      if (in_shard(v.variant.index, shard)) mine.push_back(v);
   std::string db = shard_database(a.db, shard);
   std::cout << sweep_headline(sweep, shard, mine.size());
+  if (!a.only_cells.empty()) std::cout << fmt::format("only cells {}\n", a.only_cells);
 
   if (a.dry_run) {
     std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, false));
@@ -55,7 +85,9 @@ int run_sweep_command(const SweepArgs& a) {
     return 0;
   }
 
-  RunStore::open(db).mark_stale_runs();  // created (schema included) before several children open it at once
+  // Created (schema included) before several children open it at once.
+  if (a.slurm_worker) take_back_worker_log(db, sweep.name);
+  else RunStore::open(db).mark_stale_runs();
   std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, false));
   SweepClaims claims(db, sweep, mine);
   SweepRunOptions options;
@@ -65,6 +97,7 @@ int run_sweep_command(const SweepArgs& a) {
   options.jobs = a.jobs;
   options.threads_per_job = std::max(1, available_cores() / a.jobs);
   options.fail_fast = a.fail_fast;
+  options.forward_sigterm = !a.slurm_worker;
   std::cout << fmt::format("database {}: {} to train, {} to resume, {} done or in progress elsewhere (as it "
                            "stands now; cells are claimed one at a time); {} at once, {} thread{} each\n",
                            db,
@@ -88,10 +121,15 @@ void add_sweep_commands(CLI::App& app) {
       ->check(non_empty());
   cmd->add_flag("--dry-run", a->dry_run, "train nothing: list every variant with its params, MACs and plan");
   cmd->add_option("--jobs", a->jobs, "trainings at once, sharing the cores (default 1)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)")
-      ->check(non_empty());
+  CLI::Option* shard =
+      cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)")
+          ->check(non_empty());
   cmd->add_flag("--fail-fast", a->fail_fast, "stop at the first failed variant (the running ones are interrupted)");
   cmd->add_option("--set", a->sets, "override a config value in every variant, e.g. --set train.epochs=1");
+  // For the Slurm jobs, not for people.
+  CLI::Option* only = cmd->add_option("--only-cells", a->only_cells, "cells to train, e.g. 1:HASH,4:HASH")->group("");
+  cmd->add_flag("--slurm-worker", a->slurm_worker, "run as a Slurm array task")->group("");
+  shard->excludes(only);
   cmd->callback([a] {
     int status = run_sweep_command(*a);
     if (status != 0) throw CLI::RuntimeError(status);

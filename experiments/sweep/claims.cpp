@@ -95,6 +95,14 @@ SweepClaims::Next SweepClaims::next() {
   return out;
 }
 
+void take_back_worker_log(const std::string& db_path, const std::string& sweep) {
+  RunStore store = RunStore::open(db_path);
+  // A lease a second in the future: a heartbeat written this very second is an earlier holder's too.
+  store.mark_stale_runs(-1);
+  for (const SweepCell& c : store.sweep_cells(sweep))
+    if (!c.worker.empty()) store.release_cell(sweep, c.variant, c.seed, c.worker, c.error);
+}
+
 void SweepClaims::release(const PlannedVariant& planned, RunStatus status, const std::string& error) {
   const SweepVariant& v = planned.variant.variant;
   const auto it = std::find_if(variants_.begin(), variants_.end(),

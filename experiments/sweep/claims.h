@@ -53,4 +53,9 @@ class SweepClaims {
   std::unique_ptr<HeartbeatThread> heartbeat_;
 };
 
+// A worker of a Slurm job array starting (or starting again after a requeue) on a log of its own: nothing else
+// works on that log, so a run still marked running, or a cell still held, was left by an earlier run of this task
+// (on any host) and is taken back at once, not after the lease of another host's holder.
+void take_back_worker_log(const std::string& db_path, const std::string& sweep);
+
 }  // namespace incept

@@ -183,6 +183,7 @@ class SweepExecution {
   void stop(int sig, const std::string& why) {
     stopping_ = true;
     out_ << why << "\n" << std::flush;
+    if (sig == SIGTERM && !options_.forward_sigterm) return;
     for (const Running& r : running_) r.child.send_signal(sig);
   }
 
@@ -218,8 +219,16 @@ void attach_runs(SweepResult& result, const std::string& db_path) {
 int available_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int cores = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                             : static_cast<int>(std::thread::hardware_concurrency());
+  // Without a task plugin that binds CPUs, a job sees the whole node; Slurm allocated it only this many.
+  const char* job = std::getenv("SLURM_JOB_ID");
+  const char* allocated = std::getenv("SLURM_CPUS_ON_NODE");
+  if (job && *job && allocated) {
+    const int n = std::atoi(allocated);
+    if (n > 0) cores = cores > 0 ? std::min(cores, n) : n;
+  }
+  return std::max(1, cores);
 }
 
 std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,

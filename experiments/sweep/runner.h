@@ -20,10 +20,15 @@ struct SweepRunOptions {
   int jobs = 1;               // trainings at once
   int threads_per_job = 1;    // train.threads of each
   bool fail_fast = false;     // stop at the first failure (the others are interrupted and can be resumed)
+  // Whether a SIGTERM the sweep receives is passed on to its trainings. Not in a Slurm job, where Slurm sends it
+  // to every process itself (scancel, preemption, time limit): a second one would stop a training at once,
+  // before its checkpoint. SIGINT is always passed on.
+  bool forward_sigterm = true;
   std::ostream* out = nullptr;  // progress and every child's output, prefixed with its variant; default std::cout
 };
 
-// The cores this process may use (its CPU affinity, which Slurm and taskset restrict), at least 1.
+// The cores this process may use: its CPU affinity (which taskset and Slurm's task plugins restrict), and in a
+// Slurm job at most the CPUs Slurm allocated on this node (SLURM_CPUS_ON_NODE); at least 1.
 int available_cores();
 
 // The command line of the child that trains (or resumes) one planned variant; a training reads `config_file`, the
