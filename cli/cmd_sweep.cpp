@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "experiments/slurm/job_folder.h"
+#include "experiments/slurm/slurm_sweep.h"
 #include "experiments/store/run_store.h"
 #include "experiments/sweep/claims.h"
 #include "experiments/sweep/plan.h"
@@ -19,6 +21,7 @@
 #include "experiments/sweep/sweep_report.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
+#include "reports/report_request.h"
 
 namespace incept {
 
@@ -32,8 +35,16 @@ struct SweepArgs {
   std::string shard;
   bool fail_fast = false;
   std::vector<std::string> sets;
-  std::string only_cells;      // hidden: a worker's cells, "1:HASH,4:HASH" (numbered from 1)
+  // Slurm (experiments/slurm/slurm_sweep.h)
+  bool slurm = false;
+  int workers = 0;
+  std::vector<std::string> sbatch;
+  bool wait = false;
+  bool status = false;
+  std::string only_cells;   // hidden: a worker's cells, "1:HASH,4:HASH" (numbered from 1)
   bool slurm_worker = false;  // hidden: this sweep is a Slurm array task
+  std::string slurm_finish;   // hidden: the finishing job of this submission folder
+  std::string program = "incept";  // how the user called incept, for the commands it prints
 };
 
 // --only-cells: the cells (numbered from 1, with the experiment each was planned as) a Slurm worker trains. A cell
@@ -110,29 +121,96 @@ int run_sweep_command(const SweepArgs& a) {
   return result.exit_status();
 }
 
+// The report a Slurm submission leaves in its folder: Markdown, and HTML where Chart.js is installed.
+void write_sweep_report(const std::string& db, const std::string& sweep, const std::string& folder,
+                        std::ostream& out) {
+  ReportRequest request;
+  request.db = db;
+  request.sweep = sweep;
+  try {
+    const Report report = load_report(request);
+    for (const char* format : {"md", "html"}) {
+      const std::string path = (std::filesystem::path(folder) / fmt::format("report.{}", format)).string();
+      try {
+        write_file_atomically(path, render_report(report, format));
+        out << "wrote " << path << "\n";
+      } catch (const std::exception& e) {
+        out << fmt::format("no {} report: {}\n", format, e.what());
+      }
+    }
+  } catch (const std::exception& e) {
+    out << "no report: " << e.what() << "\n";
+  }
+}
+
+// The Slurm modes, and the checks a plain sweep needs that CLI11 cannot express.
+int sweep_command(const SweepArgs& a) {
+  if (!a.slurm_finish.empty()) return finish_slurm_submission(a.slurm_finish, write_sweep_report, std::cout);
+  if (a.file.empty()) throw CLI::RequiredError("sweep");
+  if (a.status) return print_sweep_status(a.file, a.sets, a.db, std::cout);
+  if (a.slurm) {
+    SlurmSweepOptions o;
+    o.sweep_file = a.file;
+    o.db = a.db;
+    o.sets = a.sets;
+    o.workers = a.workers;
+    o.jobs = a.jobs;
+    o.sbatch = a.sbatch;
+    o.wait = a.wait;
+    o.dry_run = a.dry_run;
+    o.executable = std::filesystem::read_symlink("/proc/self/exe").string();
+    o.command_hint = a.program;
+    o.write_report = write_sweep_report;
+    return submit_sweep_to_slurm(o, std::cout);
+  }
+  if (a.workers || !a.sbatch.empty() || a.wait)
+    throw CLI::ValidationError("--workers, --sbatch and --wait", "go with --slurm");
+  return run_sweep_command(a);
+}
+
 }  // namespace
 
 void add_sweep_commands(CLI::App& app) {
   auto a = std::make_shared<SweepArgs>();
   CLI::App* cmd = app.add_subcommand(
       "sweep", "run every variant of an ablation sweep, skipping those the run database already has");
-  cmd->add_option("sweep", a->file, "sweep file (TOML)")->required();
+  cmd->add_option("sweep", a->file, "sweep file (TOML)");
   cmd->add_option("--db", a->db, "run database (default runs.db; with --shard K/N, runs.shard-K-of-N.db)")
       ->check(non_empty());
-  cmd->add_flag("--dry-run", a->dry_run, "train nothing: list every variant with its params, MACs and plan");
-  cmd->add_option("--jobs", a->jobs, "trainings at once, sharing the cores (default 1)")->check(CLI::Range(1, 1024));
+  cmd->add_flag("--dry-run", a->dry_run,
+                "train nothing: list every variant with its params, MACs and plan (with --slurm: and the job "
+                "scripts; nothing is submitted)");
+  cmd->add_option("--jobs", a->jobs, "trainings at once, sharing the cores (default 1; with --slurm: in each worker)")
+      ->check(CLI::Range(1, 1024));
   CLI::Option* shard =
       cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)")
           ->check(non_empty());
   cmd->add_flag("--fail-fast", a->fail_fast, "stop at the first failed variant (the running ones are interrupted)");
   cmd->add_option("--set", a->sets, "override a config value in every variant, e.g. --set train.epochs=1");
+  CLI::Option* slurm = cmd->add_flag(
+      "--slurm", a->slurm,
+      "submit the cells not done yet to Slurm: a job array of workers and a job that joins their logs into --db "
+      "and writes the report");
+  cmd->add_option("--workers", a->workers, "with --slurm: array tasks (default one per cell, at most 64)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--sbatch", a->sbatch,
+                  "with --slurm: an sbatch option for the workers, e.g. --sbatch=--partition=gpu (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--wait", a->wait, "with --slurm: follow the jobs, cell by cell, and end with the summary");
+  CLI::Option* status = cmd->add_flag(
+      "--status", a->status, "show every cell by state (queued, running, completed, failed), also while Slurm "
+                             "workers run");
   // For the Slurm jobs, not for people.
   CLI::Option* only = cmd->add_option("--only-cells", a->only_cells, "cells to train, e.g. 1:HASH,4:HASH")->group("");
   cmd->add_flag("--slurm-worker", a->slurm_worker, "run as a Slurm array task")->group("");
+  cmd->add_option("--slurm-finish", a->slurm_finish, "finish a Slurm submission folder")->group("");
   shard->excludes(only);
-  cmd->callback([a] {
-    int status = run_sweep_command(*a);
-    if (status != 0) throw CLI::RuntimeError(status);
+  slurm->excludes(shard)->excludes(only)->excludes(status);
+  cmd->callback([a, cmd] {
+    const CLI::App* parent = cmd->get_parent();
+    if (parent && !parent->get_name().empty()) a->program = parent->get_name();
+    int code = sweep_command(*a);
+    if (code != 0) throw CLI::RuntimeError(code);
   });
 }
 

@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist   # Fashion-MNIST, gzipped IDX files
   chromium                # headless browser: the HTML report's test checks that its charts draw
   libopenblas0-pthread    # LibTorch's BLAS (libblas.so.3): ~35x the reference BLAS here; incept runs it 1-threaded
+  slurm-wlm munge         # the Slurm tests start a single-node Slurm of their own (tests/slurm/single_node_slurm.sh)
 )
 for arg in "$@"; do
   case "$arg" in
