@@ -31,16 +31,16 @@ std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::string local_time_stamp() {
+}  // namespace
+
+std::string local_time(const char* strftime_format) {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   localtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, strftime_format, &tm);
   return buf;
 }
-
-}  // namespace
 
 std::string SlurmSubmission::worker_db(int task) const { return path(fmt::format("worker-{}.db", task)); }
 
@@ -64,7 +64,7 @@ std::string create_submission_folder(const std::string& main_db, const std::stri
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec) throw UserError(fmt::format("cannot create {}: {}", root.string(), ec.message()));
-  const std::string stem = fmt::format("{}-{}", sweep, local_time_stamp());
+  const std::string stem = fmt::format("{}-{}", sweep, local_time("%Y%m%d-%H%M%S"));
   for (int n = 1; n < 1000; ++n) {
     const fs::path dir = root / (n == 1 ? stem : fmt::format("{}-{}", stem, n));
     if (fs::create_directory(dir, ec)) return fs::absolute(dir).lexically_normal().string();

@@ -42,6 +42,9 @@ struct SlurmSubmission {
 // "<db>.slurm", beside the log.
 std::string slurm_root(const std::string& main_db);
 
+// The local time now in a strftime format: submission folders are stamped with it, --wait prints it.
+std::string local_time(const char* strftime_format);
+
 // A new, empty folder for a submission of `sweep`: <db>.slurm/<sweep>-<YYYYMMDD-HHMMSS>[-N].
 std::string create_submission_folder(const std::string& main_db, const std::string& sweep);
 

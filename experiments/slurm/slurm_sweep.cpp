@@ -21,6 +21,7 @@
 #include "experiments/slurm/job_scripts.h"
 #include "experiments/slurm/slurm_tools.h"
 #include "experiments/store/run_store.h"
+#include "experiments/sweep/claims.h"
 #include "experiments/sweep/plan.h"
 #include "experiments/sweep/runner.h"
 #include "experiments/sweep/shard.h"
@@ -39,15 +40,6 @@ namespace {
 void use_rollback_journal() { ::setenv("INCEPT_JOURNAL_MODE", "delete", 1); }
 
 std::string absolute_path(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
-
-std::string clock_time() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
 
 std::string cell_label(const ResolvedVariant& v) { return fmt::format("{} seed={}", v.variant.name, v.variant.seed); }
 
@@ -92,25 +84,13 @@ bool trains_on_gpu(const ResolvedVariant& v) {
   }
 }
 
-SweepCell cell_of(const ResolvedVariant& v) {
-  SweepCell c;
-  c.variant = v.variant.name;
-  c.seed = v.variant.seed;
-  c.position = static_cast<std::int64_t>(v.variant.index);
-  c.experiment_hash = v.hash;
-  c.config_toml = v.config_toml;
-  c.params = v.params;
-  c.macs = v.macs;
-  return c;
-}
-
 // What the main log learns at submission: the sweep's cells, and the runs that already answer some of them (as a
 // local sweep records the cells it skips).
 void register_sweep(const std::string& main_db, const Sweep& sweep, const std::vector<ResolvedVariant>& all,
                     const std::vector<PlannedVariant>& plan) {
   RunStore store = RunStore::open(main_db);
   std::vector<SweepCell> cells;
-  for (const ResolvedVariant& v : all) cells.push_back(cell_of(v));
+  for (const ResolvedVariant& v : all) cells.push_back(sweep_cell(v));
   store.register_sweep(SweepInfo{sweep.name, sweep.baseline, sweep.path}, cells);
   for (const PlannedVariant& p : plan) {
     if (p.action != PlanAction::skip || !p.earlier || p.earlier->status == RunStatus::running) continue;
@@ -232,7 +212,7 @@ int follow(SlurmSubmission sub, const Sweep& sweep, const std::vector<ResolvedVa
       std::string& before = shown[c.index];
       if (line == before) continue;
       before = line;
-      out << fmt::format("{} {} seed={}: {}\n", clock_time(), c.variant, c.seed, line);
+      out << fmt::format("{} {} seed={}: {}\n", local_time("%H:%M:%S"), c.variant, c.seed, line);
     }
     out << std::flush;
     if (queue && !jobs_active(sub, *queue)) break;

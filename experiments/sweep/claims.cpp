@@ -22,21 +22,23 @@ std::int64_t newest_id(const std::vector<RunRecord>& runs) {
 
 }  // namespace
 
+SweepCell sweep_cell(const ResolvedVariant& v) {
+  SweepCell c;
+  c.variant = v.variant.name;
+  c.seed = v.variant.seed;
+  c.position = static_cast<std::int64_t>(v.variant.index);
+  c.experiment_hash = v.hash;
+  c.config_toml = v.config_toml;
+  c.params = v.params;
+  c.macs = v.macs;
+  return c;
+}
+
 SweepClaims::SweepClaims(const std::string& db_path, const Sweep& sweep, std::vector<ResolvedVariant> variants)
     : sweep_(sweep.name), variants_(std::move(variants)), token_(random_token()), store_(RunStore::open(db_path)),
       newest_before_(variants_.size(), 0) {
   std::vector<SweepCell> cells;
-  for (const ResolvedVariant& v : variants_) {
-    SweepCell c;
-    c.variant = v.variant.name;
-    c.seed = v.variant.seed;
-    c.position = static_cast<std::int64_t>(v.variant.index);
-    c.experiment_hash = v.hash;
-    c.config_toml = v.config_toml;
-    c.params = v.params;
-    c.macs = v.macs;
-    cells.push_back(std::move(c));
-  }
+  for (const ResolvedVariant& v : variants_) cells.push_back(sweep_cell(v));
   store_.register_sweep(SweepInfo{sweep.name, sweep.baseline, sweep.path}, cells);
   auto beat_store = std::make_shared<RunStore>(RunStore::open(db_path));
   heartbeat_ = std::make_unique<HeartbeatThread>(

@@ -21,6 +21,10 @@
 
 namespace incept {
 
+// The cell a resolved variant answers, as the log registers it: one definition for local sweeps and Slurm
+// submissions, so both register the same cells.
+SweepCell sweep_cell(const ResolvedVariant& v);
+
 class SweepClaims {
  public:
   // Records the sweep (its baseline) and every cell of `variants` in the log, and starts this worker's heartbeat.
