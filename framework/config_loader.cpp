@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "framework/diagnostics.h"
+#include "framework/text.h"
 #include "framework/toml_util.h"
 
 namespace incept {
@@ -93,12 +94,7 @@ void apply_override(toml::table& root, const std::string& assignment) {
   std::string key = assignment.substr(0, eq);
   std::string value = assignment.substr(eq + 1);
   toml::table parsed = parse_override_value(value, origin);
-  std::vector<std::string> parts;
-  std::stringstream ss(key);
-  for (std::string part; std::getline(ss, part, '.');) {
-    if (part.empty()) throw ConfigError(SourcePos{origin}, fmt::format("'{}' has an empty path component", key));
-    parts.push_back(part);
-  }
+  const std::vector<std::string> parts = split(key, '.');
   // Keys created here carry the --set's own position, so a later error about them names this --set.
   toml::node& v = *parsed.get("v");
   const toml::source_region where = v.source();

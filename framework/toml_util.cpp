@@ -57,6 +57,9 @@ void deep_merge(toml::table& base, toml::table&& overlay) {
 
 std::optional<std::string> set_at_path(toml::table& root, const std::vector<std::string>& keys, toml::node&& value,
                                        const toml::source_region& where) {
+  // `model.bn.` or `a..b` is a typo, not a shorter path: said here, so --set and sweep files agree.
+  for (const std::string& key : keys)
+    if (key.empty()) return fmt::format("'{}' has an empty path component", join(keys, "."));
   toml::table* cur = &root;
   for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
     toml::node* next = cur->get(keys[i]);

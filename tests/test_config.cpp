@@ -211,4 +211,7 @@ TEST_CASE("override tables cannot rename, and a layer's name under [model] must 
   CHECK(contains(errors_of(tmp, kSmall, {"model.mix=5"}),
                  "--set model.mix=5: error: model.mix must be a table of overrides for 'mix', not an integer"));
   CHECK(contains(errors_of(tmp, kSmall, {"model.defaults.conv.name=x"}), "[model.defaults.conv] cannot set 'name'"));
+  // A stray dot is a typo, never a shorter path that silently sets something else.
+  CHECK(contains(errors_of(tmp, kSmall, {"model.mix.=5"}), "--set model.mix.=5: error: 'model.mix.' has an empty path component"));
+  CHECK(contains(errors_of(tmp, kSmall, {"model..mix=5"}), "'model..mix' has an empty path component"));
 }
