@@ -129,11 +129,14 @@ std::string compare_json(const std::vector<NamedModel>& models, int depth) {
     w.key("macs").value(c.macs);
     w.key("aux_macs").value(aux.macs);
     w.key("other_ops").value(c.other_ops);
-    w.key("params_ratio").value(static_cast<double>(c.params + aux.params) /
-                                static_cast<double>(std::max<std::int64_t>(1, models[0].spec.cost().params +
-                                                                                  models[0].spec.aux_cost().params)));
-    w.key("macs_ratio").value(static_cast<double>(c.macs) /
-                              static_cast<double>(std::max<std::int64_t>(1, models[0].spec.cost().macs)));
+    // A ratio to a base of zero (a network of pools has no params or MACs) has no value: null, never value/1.
+    auto ratio_or_null = [&](const char* key, std::int64_t base, std::int64_t value) {
+      w.key(key);
+      if (auto r = cost_ratio(base, value)) w.value(*r);
+      else w.null();
+    };
+    ratio_or_null("params_ratio", models[0].spec.cost().params + models[0].spec.aux_cost().params, c.params + aux.params);
+    ratio_or_null("macs_ratio", models[0].spec.cost().macs, c.macs);
     w.end_object();
   }
   w.end_array();

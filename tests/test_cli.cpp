@@ -37,6 +37,22 @@ TEST_CASE("incept compare shows the naive-vs-reduced ratios", "[cli]") {
   CHECK(contains(r.out, "branch5x5"));
 }
 
+TEST_CASE("incept compare --json gives ratios to the first config, and null where that config has none", "[cli]") {
+  auto r = run_incept("compare configs/mnist/naive.toml configs/mnist/reduced.toml --json");
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "\"params_ratio\":1,"));
+  CHECK(contains(r.out, "\"params_ratio\":0.3408"));  // 37,922 / 111,250
+  // A network of pools has no params or MACs: a ratio to it has no value, never the other network's count.
+  TempDir tmp;
+  const std::string pools = tmp.write("pools.toml",
+                                      "name = \"pools\"\n[model]\ninput = [1, 8, 8]\n[[model.layers]]\nname = \"p\"\n"
+                                      "block = \"maxpool\"\nkernel = 2\nstride = 2\n");
+  auto z = run_incept("compare " + pools + " configs/mnist/reduced.toml --json");
+  REQUIRE(z.status == 0);
+  CHECK(contains(z.out, "\"params\":37922,\"macs\":2345344,\"aux_macs\":0,\"other_ops\":287514,"
+                        "\"params_ratio\":null,\"macs_ratio\":null"));
+}
+
 TEST_CASE("incept blocks lists the registry and documents one block", "[cli]") {
   auto all = run_incept("blocks");
   REQUIRE(all.status == 0);
