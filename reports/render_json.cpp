@@ -103,6 +103,14 @@ std::string render_json(const Report& report) {
   w.key("setting_keys").begin_array();
   for (const std::string& k : report.setting_keys) w.value(k);
   w.end_array();
+  // Keys that change together (equal values in every variant), as the tables show them: one column each.
+  w.key("setting_groups").begin_array();
+  for (const SettingGroup& g : report.setting_groups) {
+    w.begin_object().key("title").value(g.title).key("keys").begin_array();
+    for (std::size_t k : g.keys) w.value(report.setting_keys[k]);
+    w.end_array().end_object();
+  }
+  w.end_array();
   w.key("variants").begin_array();
   for (std::size_t i = 0; i < report.variants.size(); ++i) write_variant(w, report, i);
   w.end_array();

@@ -142,6 +142,7 @@ void diff_settings(Report& report) {
     configs.push_back(flatten_config(v.config_toml, v.runs.empty() ? "variant " + v.label
                                                                    : fmt::format("run {}", v.runs.front().record.id)));
   SettingsDiff diff = differing_settings(configs);
+  report.setting_groups = group_settings(diff);
   report.setting_keys = std::move(diff.keys);
   for (std::size_t i = 0; i < report.variants.size(); ++i) report.variants[i].settings = std::move(diff.values[i]);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "experiments/store/run_store.h"
+#include "reports/config_diff.h"
 #include "reports/stats.h"
 
 namespace incept {
@@ -60,7 +61,8 @@ struct VariantSummary {
 struct Report {
   std::string db_path;
   std::string scope;  // "sweep NAME", "runs 1,3-4" or "all runs"
-  std::vector<std::string> setting_keys;  // dotted config paths whose values differ between variants
+  std::vector<std::string> setting_keys;  // --set paths whose values differ between variants
+  std::vector<SettingGroup> setting_groups;  // those keys, the ones that change together as one group
   std::vector<VariantSummary> variants;   // ordered by their lowest run id
   std::size_t baseline = 0;               // index into variants
   std::size_t run_count() const;

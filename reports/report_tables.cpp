@@ -29,7 +29,7 @@ std::string block_change(const LayerCostRow& row) {
 ReportTable variants_table(const Report& r) {
   ReportTable t;
   add_column(t, "variant", false);
-  for (const std::string& key : r.setting_keys) add_column(t, key, false);
+  for (const SettingGroup& g : r.setting_groups) add_column(t, g.title, false);
   for (const std::string& title : {std::string("params"), std::string("MACs"), std::string("test acc %"),
                                    "Δ vs " + r.variants[r.baseline].label, std::string("s/epoch"),
                                    std::string("images/s")})
@@ -40,7 +40,8 @@ ReportTable variants_table(const Report& r) {
     const VariantSummary& v = r.variants[i];
     const bool is_baseline = i == r.baseline;
     std::vector<std::string> cells = {is_baseline ? v.label + " (baseline)" : v.label};
-    for (const auto& s : v.settings) cells.push_back(setting_text(s));
+    // A group's keys hold the same value in every variant, so its first key speaks for all of them.
+    for (const SettingGroup& g : r.setting_groups) cells.push_back(setting_text(v.settings[g.keys.front()]));
     cells.insert(cells.end(), {with_commas(v.params), human_count(static_cast<double>(v.macs)),
                                accuracy_text(v.test_acc), is_baseline ? "baseline" : delta_text(v.delta_vs_baseline),
                                seconds_text(v.seconds_per_epoch), rate_text(v.images_per_s),
@@ -53,7 +54,8 @@ ReportTable variants_table(const Report& r) {
 std::string variants_legend() {
   return "test acc: final test accuracy of the completed runs, mean ± sample std over seeds (n runs, lowest–highest); "
          "Δ: difference of means in percentage points; s/epoch and images/s: mean over every recorded epoch; "
-         "settings: only those that differ between variants.";
+         "settings: only those that differ between variants, named by their --set path (a/b/c: paths that change "
+         "together, one column).";
 }
 
 std::string pareto_summary(const Report& r) {

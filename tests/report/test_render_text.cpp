@@ -47,7 +47,7 @@ TEST_CASE("markdown shows one row per variant with its differing settings and fi
   const std::string md = render_markdown(blocks_report());
   CHECK_THAT(md, StartsWith("# incept report: sweep blocks\n"));
   CHECK_THAT(md, Contains("8 runs in "));
-  CHECK_THAT(md, Contains("| variant | model.layers.inception1.block | model.layers.inception1.ratio | params | MACs | "
+  CHECK_THAT(md, Contains("| variant | model.inception1.block | model.inception1.ratio | params | MACs | "
                           "test acc % | Δ vs naive | s/epoch | images/s | runs |"));
   CHECK_THAT(md, Contains("| naive (baseline) | inception_naive | (unset) | 253,970 | 2.31M | 98.00 ± 1.00 (n=3, 97.00–99.00) | "
                           "baseline | 4.00 | 15,000 | 3 completed |"));
@@ -98,7 +98,7 @@ TEST_CASE("csv has a header and one row per variant with raw numbers", "[report]
   const std::vector<std::string> lines = lines_of(render_csv(blocks_report()));
   REQUIRE(lines.size() == 4);
   CHECK(lines[0] ==
-        "variant,sweep,baseline,model.layers.inception1.block,model.layers.inception1.ratio,params,macs,test_acc_mean,"
+        "variant,sweep,baseline,model.inception1.block,model.inception1.ratio,params,macs,test_acc_mean,"
         "test_acc_std,test_acc_n,test_acc_min,test_acc_max,delta_vs_baseline,seconds_per_epoch,images_per_s,pareto_params,pareto_macs,runs,"
         "run_ids,completed,running,interrupted,diverged,failed");
   CHECK_THAT(lines[1], StartsWith("naive,blocks,true,inception_naive,,253970,2307328,0.98,"));
@@ -120,10 +120,10 @@ TEST_CASE("json carries every variant with its figures, curves, layers and runs"
   const std::string json = render_json(blocks_report());
   CHECK_THAT(json, StartsWith("{\"db\":"));
   CHECK_THAT(json, Contains("\"scope\":\"sweep blocks\",\"baseline\":\"naive\""));
-  CHECK_THAT(json, Contains("\"setting_keys\":[\"model.layers.inception1.block\",\"model.layers.inception1.ratio\"]"));
+  CHECK_THAT(json, Contains("\"setting_keys\":[\"model.inception1.block\",\"model.inception1.ratio\"]"));
   CHECK_THAT(json, Contains("\"label\":\"naive\",\"sweep\":\"blocks\",\"variant\":\"naive\",\"baseline\":true,"
-                            "\"settings\":{\"model.layers.inception1.block\":\"inception_naive\","
-                            "\"model.layers.inception1.ratio\":null}"));
+                            "\"settings\":{\"model.inception1.block\":\"inception_naive\","
+                            "\"model.inception1.ratio\":null}"));
   CHECK_THAT(json, Contains("\"test_acc\":{\"mean\":0.98"));
   CHECK_THAT(json, Contains("\"n\":3}"));
   CHECK_THAT(json, Contains("\"status_counts\":{\"completed\":2,\"diverged\":1}"));

@@ -104,7 +104,7 @@ TEST_CASE("diverged and failed runs are counted by status, not hidden", "[report
 TEST_CASE("only the settings that differ between variants are reported", "[report][model]") {
   const Report r = blocks_report();
   // name, description and train.seed differ too, but never distinguish variants.
-  const std::vector<std::string> keys = {"model.layers.inception1.block", "model.layers.inception1.ratio"};
+  const std::vector<std::string> keys = {"model.inception1.block", "model.inception1.ratio"};
   CHECK(r.setting_keys == keys);
   using Setting = std::optional<std::string>;
   CHECK(variant(r, "naive").settings == std::vector<Setting>{"inception_naive", std::nullopt});
