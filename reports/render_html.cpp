@@ -67,7 +67,7 @@ std::string charts_section() {
          "<div class=\"charts\" id=\"charts\">\n" +
          chart_figure("chart-accuracy-params", "Test accuracy vs params (Pareto front dashed)") +
          chart_figure("chart-accuracy-macs", "Test accuracy vs MACs (Pareto front dashed)") +
-         chart_figure("chart-learning-curves", "Learning curves: test accuracy per epoch, mean over seeds") +
+         chart_figure("chart-learning-curves", "Learning curves: test accuracy per epoch, mean over seeds (band: lowest to highest seed)") +
          chart_figure("chart-layer-params", "Params per layer") + chart_figure("chart-layer-macs", "MACs per layer") +
          "</div>\n";
 }

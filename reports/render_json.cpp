@@ -81,9 +81,11 @@ void write_variant(JsonWriter& w, const Report& report, std::size_t index) {
   for (const CellError& e : v.cell_errors) w.begin_object().key("seed").value(e.seed).key("error").value(e.error).end_object();
   w.end_array();
   w.key("curve").begin_array();
-  for (const CurvePoint& p : v.curve)
-    w.begin_object().key("epoch").value(p.epoch).key("test_acc").value(p.test_acc).key("n").value(
-        static_cast<std::int64_t>(p.n)).end_object();
+  for (const CurvePoint& p : v.curve) {
+    w.begin_object().key("epoch").value(p.epoch).key("test_acc").value(p.test_acc);
+    w.key("n").value(static_cast<std::int64_t>(p.n)).key("std").value(p.std).key("min").value(p.min);
+    w.key("max").value(p.max).end_object();
+  }
   w.end_array();
   w.key("layers");
   write_layers(w, v.layers);

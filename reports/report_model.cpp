@@ -120,7 +120,7 @@ void summarize_curve(VariantSummary& v) {
       for (const EpochRecord& e : r.epochs) by_epoch[e.epoch].push_back(e.test_acc);
   for (const auto& [epoch, accs] : by_epoch) {
     const MeanStd s = mean_std(accs);
-    if (s.n) v.curve.push_back({epoch, s.mean, s.n});
+    if (s.n) v.curve.push_back({epoch, s.mean, s.n, s.std, s.min, s.max});
   }
 }
 

@@ -35,6 +35,8 @@ struct CurvePoint {
   int epoch = 0;
   double test_acc = 0;  // mean over the runs that reached this epoch (fraction)
   std::size_t n = 0;
+  double std = 0;       // their spread over seeds: sample std (NaN when n < 2), lowest and highest
+  double min = 0, max = 0;
 };
 
 struct VariantSummary {
