@@ -10,6 +10,7 @@
 #include "framework/text.h"
 #include "reports/config_diff.h"
 #include "reports/pareto.h"
+#include "reports/variant_models.h"
 
 namespace incept {
 
@@ -222,8 +223,10 @@ Report build_report(std::vector<ReportRun> runs, const std::string& baseline, st
     summarize_speed_and_status(v);
     summarize_curve(v);
   }
+  attach_models(report.variants);
   diff_settings(report);
   report.baseline = find_baseline(report.variants, baseline);
+  find_differing_layers(report);
   compute_deltas(report);
   mark_pareto_fronts(report.variants);
   return report;

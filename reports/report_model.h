@@ -4,11 +4,13 @@
 // and the Pareto fronts. Renderers only format a Report; they compute nothing themselves.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "experiments/store/run_store.h"
+#include "framework/model_spec.h"
 #include "reports/config_diff.h"
 #include "reports/stats.h"
 
@@ -56,6 +58,12 @@ struct VariantSummary {
   std::map<std::string, int> status_counts;  // status -> runs ("failed" counts cell_errors; "not run" cells without runs)
   std::vector<CurvePoint> curve;        // test accuracy per epoch (see report_model.cpp for which runs)
   std::vector<LayerRecord> layers;      // of the first run that recorded them
+  // Its config built again by this incept: the branches and pictures come from it. Null when the stored config
+  // no longer builds (a block renamed since); model_note then says why. model_note also says when the rebuilt
+  // network's params or MACs differ from what the runs recorded (a block changed since they trained).
+  std::shared_ptr<const ModelSpec> model;
+  std::string model_note;
+  std::vector<std::string> differing_layers;  // configured differently from the baseline's (layer_diff.h)
   bool pareto_params = false;           // no other variant is at least as accurate with at most as many params
   bool pareto_macs = false;
 };

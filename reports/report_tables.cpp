@@ -115,6 +115,71 @@ ReportTable layer_table(const VariantSummary& base, const VariantSummary& other)
   return t;
 }
 
+namespace {
+
+const NodeReport* layer_report(const ModelSpec& m, const std::string& name, std::string* block) {
+  for (const LayerSpec& l : m.layers)
+    if (l.name == name) {
+      *block = l.block;
+      return &l.report;
+    }
+  for (const AuxSpec& a : m.aux)
+    if (a.head.name == name) {
+      *block = a.head.block;
+      return &a.head.report;
+    }
+  return nullptr;
+}
+
+std::optional<std::int64_t> params_of(const NodeReport* r) {
+  return r ? std::optional<std::int64_t>(r->cost.params) : std::nullopt;
+}
+std::optional<std::int64_t> macs_of(const NodeReport* r) {
+  return r ? std::optional<std::int64_t>(r->cost.macs) : std::nullopt;
+}
+
+std::string change(const std::string& base, const std::string& other) {
+  if (base.empty()) return other + " (only here)";
+  if (other.empty()) return base + " (only in baseline)";
+  return base == other ? base : base + " → " + other;
+}
+
+void add_cost_row(ReportTable& t, const std::string& name, const std::string& what, const NodeReport* b,
+                  const NodeReport* o) {
+  t.rows.push_back({name, what, count_text(params_of(b)), count_text(params_of(o)),
+                    ratio_text(cost_ratio(params_of(b), params_of(o))), count_text(macs_of(b)), count_text(macs_of(o)),
+                    ratio_text(cost_ratio(macs_of(b), macs_of(o)))});
+}
+
+}  // namespace
+
+ReportTable branch_table(const VariantSummary& base, const VariantSummary& other) {
+  ReportTable t;
+  add_column(t, "layer / branch", false);
+  add_column(t, "structure", false);
+  for (const std::string& title : {"params " + base.label, "params " + other.label, std::string("ratio"),
+                                   "MACs " + base.label, "MACs " + other.label, std::string("ratio")})
+    add_column(t, title, true);
+  if (!base.model || !other.model) return t;
+  for (const std::string& layer : other.differing_layers) {
+    std::string base_block, other_block;
+    const NodeReport* b = layer_report(*base.model, layer, &base_block);
+    const NodeReport* o = layer_report(*other.model, layer, &other_block);
+    add_cost_row(t, layer, change(base_block, other_block), b, o);
+    std::vector<std::string> base_names, other_names;
+    if (b)
+      for (const NodeReport& c : b->children) base_names.push_back(c.name);
+    if (o)
+      for (const NodeReport& c : o->children) other_names.push_back(c.name);
+    for (const AlignedRow& row : align_by_name({base_names, other_names})) {
+      const NodeReport* bc = row.index[0] ? &b->children[*row.index[0]] : nullptr;
+      const NodeReport* oc = row.index[1] ? &o->children[*row.index[1]] : nullptr;
+      add_cost_row(t, layer + "." + row.name, change(bc ? bc->what : "", oc ? oc->what : ""), bc, oc);
+    }
+  }
+  return t;
+}
+
 std::string accuracy_comparison(const VariantSummary& base, const VariantSummary& other) {
   return fmt::format("{} vs {} ({})", accuracy_text(other.test_acc), accuracy_text(base.test_acc),
                      delta_text(other.delta_vs_baseline));
