@@ -11,7 +11,8 @@ namespace incept {
 namespace {
 
 // ColorBrewer OrRd, 9 classes, without its palest (too close to white to read as "some cost").
-constexpr const char* kHeat[] = {"#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#b30000", "#7f0000"};
+constexpr const char* kHeat[] = {"#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59",
+                                  "#ef6548", "#d7301f", "#b30000", "#7f0000"};
 constexpr int kHeatSteps = 8;
 
 int heat_step(double heat) {
@@ -97,7 +98,9 @@ std::string edge_statement(const DiagramEdge& e) {
   std::vector<std::string> attrs;
   switch (e.kind) {
     case EdgeKind::Data: break;
-    case EdgeKind::Aux: attrs = {"style=dashed", "color=\"#777777\"", "weight=0"}; break;  // leaves the main path straight
+    case EdgeKind::Aux:  // weight 0: the main path stays straight
+      attrs = {"style=dashed", "color=\"#777777\"", "weight=0"};
+      break;
     case EdgeKind::Residual: attrs = {"color=\"#0072B2\"", "penwidth=1.6", "arrowhead=onormal"}; break;
     case EdgeKind::Elided: attrs = {"style=dotted", "color=\"#777777\"", "fontcolor=\"#555555\"", "fontsize=9"}; break;
   }
@@ -138,10 +141,12 @@ void write_cluster_contents(const DiagramCluster& c, std::map<std::string, const
   for (const DiagramCluster& sub : c.clusters) {
     out += indent + "subgraph " + quoted(sub.id) + " {\n";
     // Graphviz 2.43 gives every cluster the root's `id` unless it has its own: one per cluster, for unique ids.
-    const std::string svg_id = w.svg_id_prefix.empty() ? "" : fmt::format(", id={}", quoted(fmt::format("{}_clust{}", w.svg_id_prefix, ++w.written)));
+    const std::string svg_id =
+        w.svg_id_prefix.empty() ? "" : ", id=" + quoted(fmt::format("{}_clust{}", w.svg_id_prefix, ++w.written));
     out += indent + "  graph [" + cluster_style(sub.kind) + ", labelloc=t" + svg_id + "];\n";
     // Always set: a subgraph inherits its parent's label otherwise.
-    out += indent + "  label=" + (sub.title.empty() && sub.lines.empty() ? "\"\"" : html_label(sub.title, sub.lines)) + ";\n";
+    const bool unlabelled = sub.title.empty() && sub.lines.empty();
+    out += indent + "  label=" + (unlabelled ? "\"\"" : html_label(sub.title, sub.lines)) + ";\n";
     write_cluster_contents(sub, unplaced, w, indent + "  ", out);
     out += indent + "}\n";
   }

@@ -1,8 +1,8 @@
 #include "diagrams/network_graph.h"
 
 #include <algorithm>
-#include <map>
 #include <initializer_list>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -23,8 +23,9 @@ struct Ends {
 // "8→32 ch" between feature maps (the count when it does not change); "64x6x6→10" into or between vectors.
 std::string channels_text(const NodeReport& r) {
   if (r.input.is_feature_map() && r.output.is_feature_map())
-    return r.input.channels() == r.output.channels() ? fmt::format("{} ch", r.output.channels())
-                                                     : fmt::format("{}→{} ch", r.input.channels(), r.output.channels());
+    return r.input.channels() == r.output.channels()
+               ? fmt::format("{} ch", r.output.channels())
+               : fmt::format("{}→{} ch", r.input.channels(), r.output.channels());
   return r.input.str() + "→" + r.output.str();
 }
 
@@ -106,7 +107,8 @@ class Builder {
     const std::string layer_id = id(l.name);
     const bool composite = view_of(l.ir).arrangement != Arrangement::Op;
     // A one-op layer (a stem conv, a pool) at depth 3: its primitives boxed as the layer.
-    if (depth_ >= 3 && !composite) return op(l.ir, r, layer_id, l.name, into, aux, aux ? ClusterKind::Aux : ClusterKind::Layer);
+    if (depth_ >= 3 && !composite)
+      return op(l.ir, r, layer_id, l.name, into, aux, aux ? ClusterKind::Aux : ClusterKind::Layer);
     if (depth_ <= 1 || !composite) {
       const std::string n = add_node(into, layer_id, l.name,
                                      lines_of({depth_ <= 1 ? l.block : op_text(l.ir, true), shape_text(r),
@@ -153,7 +155,8 @@ class Builder {
         return ends;
       }
       case Arrangement::Chain: {
-        if (children.size() == 1) return part(children[0], r.children[0], part_id + "." + children[0].name, title, into, aux, false);
+        if (children.size() == 1)
+          return part(children[0], r.children[0], part_id + "." + children[0].name, title, into, aux, false);
         DiagramCluster branch;
         const bool boxed = as_branch && !children.empty();
         if (boxed) {
@@ -201,7 +204,8 @@ class Builder {
     const std::vector<Primitive> primitives = depth_ >= 3 ? primitives_of(n, r) : std::vector<Primitive>{};
     if (primitives.size() <= 1) {
       const std::string node = add_node(into, op_id, title,
-                                        lines_of({op_text(n, true), shape_line, cost_text(r.cost.params, r.cost.macs, aux)}),
+                                        lines_of({op_text(n, true), shape_line,
+                                                  cost_text(r.cost.params, r.cost.macs, aux)}),
                                         NodeKind::Op, r.cost.macs, aux);
       return {{node}, node};
     }

@@ -90,7 +90,8 @@ std::string charts_section() {
          "<div class=\"charts\" id=\"charts\">\n" +
          chart_figure("chart-accuracy-params", "Test accuracy vs params (Pareto front dashed)") +
          chart_figure("chart-accuracy-macs", "Test accuracy vs MACs (Pareto front dashed)") +
-         chart_figure("chart-learning-curves", "Learning curves: test accuracy per epoch, mean over seeds (band: lowest to highest seed)") +
+         chart_figure("chart-learning-curves",
+                      "Learning curves: test accuracy per epoch, mean over seeds (band: lowest to highest seed)") +
          chart_figure("chart-layer-params", "Params per layer") + chart_figure("chart-layer-macs", "MACs per layer") +
          "</div>\n";
 }
@@ -113,11 +114,13 @@ std::string layers_section(const Report& r) {
   const VariantSummary& base = r.variants[r.baseline];
   const std::vector<VariantDiagram> diagrams = variant_diagrams(r);
   std::string out = "<h2>Per-layer cost vs " + html_escape(base.label) + "</h2>\n";
-  if (!base.model_note.empty()) out += "<p class=\"note\">" + html_escape(base.label + ": " + base.model_note) + "</p>\n";
+  if (!base.model_note.empty())
+    out += "<p class=\"note\">" + html_escape(base.label + ": " + base.model_note) + "</p>\n";
   for (std::size_t i : compared) {
     const VariantSummary& other = r.variants[i];
     out += fmt::format("<section id=\"{}\">\n<h3>{} vs {}</h3>\n<p>test acc %: {}</p>\n", variant_anchor(i),
-                       html_escape(other.label), html_escape(base.label), html_escape(accuracy_comparison(base, other)));
+                       html_escape(other.label), html_escape(base.label),
+                       html_escape(accuracy_comparison(base, other)));
     if (!other.model_note.empty()) out += "<p class=\"note\">" + html_escape(other.model_note) + "</p>\n";
     out += diagrams[i].html;
     out += table(layer_table(base, other));

@@ -49,14 +49,8 @@ void leaf_ops(const Node& n, const NodeReport& r, const std::string& path,
     out.push_back({path, &r});
     return;
   }
-  for (std::size_t i = 0; i < children.size(); ++i) {
-    // A one-step chain is drawn as its step, under the chain's path (a linear layer without activation is not a
-    // chain at all).
-    const std::string child = children.size() == 1 && view_of(n).arrangement == Arrangement::Chain
-                                  ? path + "." + children[i].name
-                                  : path + "." + children[i].name;
-    leaf_ops(children[i], r.children[i], child, out);
-  }
+  for (std::size_t i = 0; i < children.size(); ++i)
+    leaf_ops(children[i], r.children[i], path + "." + children[i].name, out);
 }
 
 bool is_block(const LayerSpec& l) { return view_of(l.ir).arrangement == Arrangement::Branches; }
@@ -91,7 +85,8 @@ TEST_CASE("depth 2 draws every block as a cluster with one node per branch op, l
       }
       // The concatenation names each branch's channels and their sum, exactly.
       std::string sum;
-      for (const NodeReport& b : l.report.children) sum += (sum.empty() ? "" : "+") + std::to_string(b.output.channels());
+      for (const NodeReport& b : l.report.children)
+        sum += (sum.empty() ? "" : "+") + std::to_string(b.output.channels());
       sum += " = " + std::to_string(l.report.output.channels()) + " ch";
       REQUIRE(svg.nodes.count(l.name + ".(concat)") == 1);
       CHECK_THAT(svg.nodes.at(l.name + ".(concat)").label(), Contains(sum));
@@ -141,7 +136,8 @@ TEST_CASE("the naive and the reduced block are drawn as seed 004 draws them", "[
     CHECK(reduced.nodes.count(id) == 1);
   CHECK(reduced.has_visible_cluster("cluster_inception2.branch5x5"));
   CHECK_THAT(reduced.nodes.at("inception2.branch5x5.reduce").label(), Contains("conv 1x1/1") && Contains("32→8 ch"));
-  CHECK_THAT(reduced.nodes.at("inception2.branch5x5.conv").label(), Contains("conv 5x5/1 +relu") && Contains("8→16 ch"));
+  CHECK_THAT(reduced.nodes.at("inception2.branch5x5.conv").label(),
+             Contains("conv 5x5/1 +relu") && Contains("8→16 ch"));
   CHECK_THAT(reduced.nodes.at("inception2.(concat)").label(), Contains("16+16+16+16 = 64 ch"));
   // The costliest op of the reduced network is its inception2 5x5 conv: filled darkest, with white text.
   CHECK_THAT(reduced.nodes.at("inception2.branch5x5.conv").label(), Contains("3,216 params"));
@@ -220,7 +216,9 @@ TEST_CASE("layers differ when they are configured differently, not when only the
   const ModelSpec googlenet = config("configs/imagenet/googlenet.toml").model;
   CHECK(differing_layers(googlenet, config("configs/imagenet/googlenet.toml", {"model.aux1.at=inception4b"}).model) ==
         std::vector<std::string>{"aux1"});
-  CHECK(differing_layers(googlenet, config("configs/imagenet/googlenet.toml", {"model.aux1.weight=0.5"}).model).empty());
+  // The loss weight changes training, not the network.
+  CHECK(differing_layers(googlenet, config("configs/imagenet/googlenet.toml", {"model.aux1.weight=0.5"}).model)
+            .empty());
 }
 
 TEST_CASE("networks drawn side by side show the differing layers, level with each other", "[diagrams][svg]") {
