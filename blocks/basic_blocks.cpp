@@ -36,7 +36,7 @@ void register_basic_blocks(BlockRegistry& r) {
       [](const BlockArgs& a, const BlockContext& c) {
         Node n = conv_unit("conv", c.conv, a.integer("out"), a.pair("kernel"), a.pair("stride"), a.pair("padding"),
                            a.text("activation") == "relu");
-        n.conv.groups = a.integer("groups");
+        n.as<ConvAttrs>().groups = a.integer("groups");
         return n;
       }}));
 

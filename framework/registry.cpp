@@ -68,7 +68,7 @@ bool expansion_has_convs(const BlockDef& def) {
       case ParamType::IntPair: args.set(p.name, Pair{one, one}); break;
     }
   }
-  return contains_op(def.expand(args, BlockContext{Shape::chw(8, 32, 32), ConvStyle{}}), OpKind::Conv);
+  return contains_conv(def.expand(args, BlockContext{Shape::chw(8, 32, 32), ConvStyle{}}));
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ TEST_CASE("every block builds a module whose parameters match its count, plain a
       const LayerSpec& layer = def.role == BlockRole::AuxHead ? spec.aux.at(0).head : spec.layers.at(0);
       const NodeReport& rep = layer.report;
       // Read from the expansion, not from def.has_convs, so a block that has a conv cannot skip the BN checks.
-      const bool has_conv = contains_op(layer.ir, OpKind::Conv);
+      const bool has_conv = contains_conv(layer.ir);
       CHECK(def.has_convs == has_conv);
       Network net(spec);
       CHECK(count_parameters(*net) == spec.cost().params + spec.aux_cost().params);
