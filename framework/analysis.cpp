@@ -220,9 +220,8 @@ NodeReport analyze_residual(const Node& n, const ResidualAttrs& a, const Shape& 
   } else {
     if (body.output != in)
       throw ShapeError(path, fmt::format("residual connection: the body '{}' outputs {} but its input is {}; x + "
-                                         "body(x) needs the same shape (give the body {} output channels and keep "
-                                         "its height and width, or add a projection shortcut)",
-                                         n.children[0].name, body.output.str(), in.str(), in.channels()));
+                                         "body(x) needs equal shapes",
+                                         n.children[0].name, body.output.str(), in.str()));
     r.children.push_back(std::move(body));
   }
   for (const auto& c : r.children) {

@@ -231,3 +231,53 @@ out = 5
   CHECK(json.find("\"total\":0.008586883544921875}") != std::string::npos);  // 9004 / 2^20, exactly
   check_module_matches(m, true);
 }
+
+TEST_CASE("the residual switch wraps a layer in x + scale * proj(block(x)), counted by hand", "[counting][residual]") {
+  incept::testing::TempDir tmp;
+  const ModelSpec m = load_experiment(tmp.write("m.toml", R"(
+[model]
+input = [4, 6, 6]
+[[model.layers]]
+name = "c"
+block = "conv"
+out = 8
+kernel = 3
+padding = 1
+residual = true
+residual_scale = 0.5
+)")).model;
+  // block: 3x3 conv 4 -> 8 with bias and ReLU: params 8*4*9 + 8 = 296; MACs 8*36 * 36 = 10,368;
+  //        other_ops 288 bias + 288 ReLU.
+  // proj:  1x1 conv 8 -> 4 with bias, no BN, no activation: params 4*8 + 4 = 36; MACs 4*36 * 8 = 1,152;
+  //        other_ops 144 bias.
+  // x + 0.5 * proj -> ReLU on 4x6x6 = 144 elements: 144 adds + 144 multiplies + 144 ReLU.
+  const NodeReport& r = m.layers.at(0).report;
+  CHECK(r.output == Shape::chw(4, 6, 6));
+  CHECK(r.cost.params == 296 + 36);
+  CHECK(r.cost.macs == 10368 + 1152);
+  CHECK(r.cost.other_ops == 576 + 144 + 3 * 144);
+  // Kept for backward: conv 288 + ReLU 288, proj 144, the sum 144 and its ReLU 144.
+  CHECK(r.activation_elems == 576 + 144 + 288);
+  check_module_matches(m, true);
+  // Named like the IR: the block's conv and the projection live under the layer's body.
+  Network net(m);
+  std::vector<std::string> names;
+  for (const auto& p : net->named_parameters()) names.push_back(p.key());
+  CHECK(names == std::vector<std::string>{"c.body.conv.conv.weight", "c.body.conv.conv.bias", "c.body.proj.conv.weight",
+                                          "c.body.proj.conv.bias"});
+
+  // residual_activation = none and residual_scale = 1: the add alone.
+  const ModelSpec plain = load_experiment(tmp.write("p.toml", R"(
+[model]
+input = [4, 6, 6]
+[[model.layers]]
+name = "c"
+block = "conv"
+out = 8
+kernel = 3
+padding = 1
+residual = true
+residual_activation = "none"
+)")).model;
+  CHECK(plain.layers.at(0).report.cost.other_ops == 576 + 144 + 144);
+}
