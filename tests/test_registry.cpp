@@ -16,6 +16,11 @@ using namespace incept;
 
 namespace {
 
+// The input every block is tried on: 35x35 is the smallest grid the stems reduce without running out of pixels
+// (Inception-v4's ends at 2x2), and the grid of the Inception-A and block35 stages.
+constexpr std::int64_t kSide = 35;
+const Shape kBlockInput = Shape::chw(8, kSide, kSide);
+
 // A one-layer config exercising `def` with its required parameters filled in (aux heads hang off a 1x1 trunk).
 std::string single_block_config(const BlockDef& def, bool bn, const std::string& extra = "") {
   std::string params = extra;
@@ -23,7 +28,7 @@ std::string single_block_config(const BlockDef& def, bool bn, const std::string&
     if (!p.required()) continue;
     params += fmt::format("{} = {}\n", p.name, p.type == ParamType::IntPair ? "3" : "4");
   }
-  std::string model = fmt::format("[model]\ninput = [8, 17, 17]\nbn = {}\n", bn ? "true" : "false");
+  std::string model = fmt::format("[model]\ninput = [8, {}, {}]\nbn = {}\n", kSide, kSide, bn ? "true" : "false");
   if (def.role == BlockRole::AuxHead)
     return model + "[[model.layers]]\nname = \"trunk\"\nblock = \"conv\"\nout = 8\nkernel = 1\n" +
            fmt::format("[[model.aux]]\nname = \"head\"\nblock = \"{}\"\nat = \"trunk\"\n{}", def.name, params);
@@ -75,7 +80,7 @@ TEST_CASE("every block builds a module whose parameters match its count, plain a
       CHECK((bn_layers > 0) == (bn && has_conv));
       torch::NoGradGuard no_grad;
       net->train();
-      ForwardResult out = net->forward_train(torch::randn({2, 8, 17, 17}));
+      ForwardResult out = net->forward_train(torch::randn({2, 8, kSide, kSide}));
       torch::Tensor y = def.role == BlockRole::AuxHead ? out.aux.at(0) : out.logits;
       std::vector<std::int64_t> expected = {2};
       expected.insert(expected.end(), rep.output.dims.begin(), rep.output.dims.end());
@@ -95,7 +100,7 @@ TEST_CASE("every block that takes the residual switch builds it, or refuses it n
     CHECK(listed == def.takes_residual);
     if (!def.takes_residual) continue;
     const ModelSpec plain = load_experiment(tmp.write(name + ".toml", single_block_config(def, false))).model;
-    const Shape in = Shape::chw(8, 17, 17), out = plain.layers.at(0).report.output;
+    const Shape in = kBlockInput, out = plain.layers.at(0).report.output;
     const std::string path =
         tmp.write(name + "_res.toml", single_block_config(def, false, "residual = true\nresidual_scale = 0.2\n"));
     if (out.height() != in.height() || out.width() != in.width()) {
@@ -109,7 +114,7 @@ TEST_CASE("every block that takes the residual switch builds it, or refuses it n
         CHECK(msg.find("layer 'layer' (" + name + ")") != std::string::npos);
         CHECK(msg.find("residual connection") != std::string::npos);
         CHECK(msg.find(fmt::format("outputs 8x{}x{}", out.height(), out.width())) != std::string::npos);
-        CHECK(msg.find("its input is 8x17x17") != std::string::npos);
+        CHECK(msg.find("its input is " + in.str()) != std::string::npos);
       }
       ++refused;
       continue;
@@ -125,7 +130,8 @@ TEST_CASE("every block that takes the residual switch builds it, or refuses it n
     Network net(spec);
     CHECK(count_parameters(*net) == spec.cost().params);
     torch::NoGradGuard no_grad;
-    CHECK(net->forward(torch::randn({2, 8, 17, 17})).sizes().vec() == std::vector<std::int64_t>{2, 8, 17, 17});
+    CHECK(net->forward(torch::randn({2, 8, kSide, kSide})).sizes().vec() ==
+          std::vector<std::int64_t>{2, 8, kSide, kSide});
     ++built;
   }
   CHECK(built >= 5);
