@@ -32,8 +32,7 @@ std::string blocks_overview(const BlockRegistry& registry) {
 
 std::string block_doc(const BlockDef& def) {
   std::string out = fmt::format("{}: {}\n\n{}\n\nparameters:\n", def.name, def.summary, def.details);
-  std::vector<ParamDoc> params = def.params;
-  if (def.has_convs) params.insert(params.end(), conv_style_params().begin(), conv_style_params().end());
+  const std::vector<ParamDoc> params = all_params(def);
   if (params.empty()) out += "  (none)\n";
   out += fmt::format("  {:<24} {:<14} {:<12} {}\n", "name", "type", "default", "meaning");
   for (const auto& p : params) {

@@ -131,7 +131,7 @@ std::string summary_text(const ModelSpec& spec, const std::string& title, int de
   out += fmt::format("MACs (inference):      {}  ({})\n", with_commas(main.macs), human_count(main.macs));
   out += fmt::format("FLOPs = 2 x MACs:      {}  ({})\n", with_commas(2 * main.macs), human_count(2.0 * main.macs));
   if (!spec.aux.empty()) out += fmt::format("aux MACs (training):   {}\n", with_commas(aux.macs));
-  out += fmt::format("other ops:             {}  (bias, batch norm, ReLU, pooling; not in MACs)\n",
+  out += fmt::format("other ops:             {}  (bias, batch norm, ReLU, pooling, residual adds; not in MACs)\n",
                      with_commas(main.other_ops));
   MemoryEstimate m = estimate_memory(spec);
   out += "\nmemory estimate (float32, batch 1):\n";

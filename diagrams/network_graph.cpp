@@ -110,8 +110,11 @@ class Builder {
     if (depth_ >= 3 && !composite)
       return op(l.ir, r, layer_id, l.name, into, aux, aux ? ClusterKind::Aux : ClusterKind::Layer);
     if (depth_ <= 1 || !composite) {
+      const NodeView v = view_of(l.ir);
+      const std::string sum =
+          v.arrangement == Arrangement::Residual ? residual_sum_text(v, children_of(l.ir).size() > 1) : "";
       const std::string n = add_node(into, layer_id, l.name,
-                                     lines_of({depth_ <= 1 ? l.block : op_text(l.ir, true), shape_text(r),
+                                     lines_of({depth_ <= 1 ? l.block : op_text(l.ir, true), sum, shape_text(r),
                                                cost_text(r.cost.params, r.cost.macs, aux)}),
                                      NodeKind::Op, r.cost.macs, aux);
       return {{n}, n};
@@ -121,17 +124,7 @@ class Builder {
     cluster.kind = aux ? ClusterKind::Aux : ClusterKind::Layer;
     cluster.title = l.name + " · " + l.block;
     cluster.lines = {join(lines_of({channels_text(r), cost_text(r.cost.params, r.cost.macs, aux)}), " · ")};
-    // Branches fan out from a point inside the block. Besides reading well, it keeps them in the order of the
-    // block's definition: dot orders the nodes that take their input from outside a cluster by rules of its own,
-    // and one entry has no order to lose.
-    std::string split;
-    if (view_of(l.ir).arrangement == Arrangement::Branches)
-      split = add_node(cluster, layer_id + ".(split)", "", {}, NodeKind::Split, 0, aux);
-    Ends ends = part(l.ir, r, layer_id, "", cluster, aux, false);
-    if (!split.empty()) {
-      connect(split, ends);
-      ends.entries = {split};
-    }
+    const Ends ends = part(l.ir, r, layer_id, "", cluster, aux, false);
     into.clusters.push_back(std::move(cluster));
     return ends;
   }
@@ -178,20 +171,46 @@ class Builder {
         return ends;
       }
       case Arrangement::Branches: {
-        Ends ends;
+        // The branches fan out from a point beside them. Besides reading well, it keeps them in the order of the
+        // block's definition: dot orders nodes that take their input from outside a cluster by rules of its own,
+        // and one entry has no order to lose.
+        const std::string split = add_node(into, part_id + ".(split)", "", {}, NodeKind::Split, 0, aux);
         std::vector<std::string> exits, widths;
         for (std::size_t i = 0; i < children.size(); ++i) {
           const Ends e = part(children[i], r.children[i], part_id + "." + children[i].name, children[i].name, into,
                               aux, true);
-          ends.entries.insert(ends.entries.end(), e.entries.begin(), e.entries.end());
+          connect(split, e);
           exits.push_back(e.exit);
           widths.push_back(std::to_string(r.children[i].output.channels()));
         }
-        ends.exit = add_node(into, part_id + ".(concat)", "concat",
-                             {fmt::format("{} = {} ch", join(widths, "+"), r.output.channels()), r.output.str()},
-                             NodeKind::Join, 0, aux);
-        for (const std::string& e : exits) edge(e, ends.exit);
-        return ends;
+        const std::string join_node =
+            add_node(into, part_id + ".(concat)", "concat",
+                     {fmt::format("{} = {} ch", join(widths, "+"), r.output.channels()), r.output.str()},
+                     NodeKind::Join, 0, aux);
+        for (const std::string& e : exits) edge(e, join_node);
+        return {{split}, join_node};
+      }
+      case Arrangement::Residual: {
+        // The body boxed, the shortcut (a projection, boxed) or the identity on a residual edge beside it, and
+        // the sum where they meet.
+        const bool projected = children.size() > 1;
+        const std::string split = add_node(into, part_id + ".(split)", "", {}, NodeKind::Split, 0, aux);
+        const Ends body = part(children[0], r.children[0], part_id + "." + children[0].name, children[0].name, into,
+                               aux, true);
+        connect(split, body);
+        const std::string sum = add_node(into, part_id + ".(add)", "add",
+                                         {residual_sum_text(view_of(n), projected), r.output.str()}, NodeKind::Join,
+                                         0, aux);
+        edge(body.exit, sum);
+        if (projected) {
+          const Ends shortcut = part(children[1], r.children[1], part_id + "." + children[1].name, children[1].name,
+                                     into, aux, true);
+          connect(split, shortcut, EdgeKind::Residual);
+          edge(shortcut.exit, sum, EdgeKind::Residual);
+        } else {
+          edge(split, sum, EdgeKind::Residual, "identity");
+        }
+        return {{split}, sum};
       }
     }
     return {};  // unreachable: every arrangement is handled above (-Werror=switch)
@@ -216,15 +235,11 @@ class Builder {
     unit.lines = {op_text(n, true)};
     Ends ends;
     for (const Primitive& p : primitives) {
-      // The multiply-accumulates are the convolution's (or the linear layer's); the rest is other_ops.
-      const bool arithmetic = p.op == "conv2d" || p.op == "linear";
       std::vector<std::string> lines;
       if (!p.detail.empty()) lines.push_back(p.detail);
-      if (arithmetic) lines.push_back(shape_line);
-      if (const std::string cost = cost_text(p.params, arithmetic ? r.cost.macs : 0, aux); !cost.empty())
-        lines.push_back(cost);
-      const std::string node = add_node(unit, op_id + "." + p.op, p.op, std::move(lines), NodeKind::Op,
-                                        arithmetic ? r.cost.macs : 0, aux);
+      if (p.makes_output) lines.push_back(shape_line);
+      if (const std::string cost = cost_text(p.params, p.macs, aux); !cost.empty()) lines.push_back(cost);
+      const std::string node = add_node(unit, op_id + "." + p.op, p.op, std::move(lines), NodeKind::Op, p.macs, aux);
       if (ends.entries.empty()) ends.entries = {node};
       else edge(ends.exit, node);
       ends.exit = node;

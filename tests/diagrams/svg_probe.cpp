@@ -112,7 +112,8 @@ SvgProbe probe_svg(const std::string& svg) {
   for (const std::string& g : groups(svg, "edge")) {
     const std::string title = decode_entities(between(g, "<title>", "</title>"));
     const auto arrow = title.find("->");
-    SvgEdge e{title.substr(0, arrow), title.substr(arrow + 2), g.find("stroke-dasharray") != std::string::npos};
+    SvgEdge e{title.substr(0, arrow), title.substr(arrow + 2), g.find("stroke-dasharray") != std::string::npos,
+              between(between(g, "<path", "/>"), "stroke=\"", "\"")};
     p.edges.push_back(e);
   }
   return p;

@@ -16,6 +16,7 @@ struct SvgNode {
 struct SvgEdge {
   std::string from, to;
   bool dashed = false;  // dashed or dotted
+  std::string color;    // the stroke of its line ("#0072b2")
 };
 
 struct SvgProbe {

@@ -28,10 +28,6 @@ SvgProbe draw(const ModelSpec& spec, int depth) {
   return probe_svg(render_graph(to_dot(network_diagram(spec, "test", depth)), "svg"));
 }
 
-// The four networks the issue names: seed 004's two, seed 000's GoogLeNet and torchvision's Inception-V3.
-const std::vector<std::string> kNetworks = {"configs/mnist/naive.toml", "configs/mnist/reduced.toml",
-                                            "configs/seed/googlenet.toml", "configs/imagenet/inception_v3.toml"};
-
 // What one op node must say about its channels: "8→4 ch" (or "8 ch" when they do not change; shapes into a vector).
 std::string channels_of(const NodeReport& r) {
   if (r.input.is_feature_map() && r.output.is_feature_map())
@@ -53,69 +49,98 @@ void leaf_ops(const Node& n, const NodeReport& r, const std::string& path,
     leaf_ops(children[i], r.children[i], path + "." + children[i].name, out);
 }
 
-bool is_block(const LayerSpec& l) { return view_of(l.ir).arrangement == Arrangement::Branches; }
+// Checks the drawing of one IR node below a layer against the node itself; returns how many nodes it takes.
+std::size_t check_drawn(const SvgProbe& svg, const Node& n, const NodeReport& r, const std::string& id) {
+  INFO("at " << id);
+  const std::vector<Node>& children = children_of(n);
+  const NodeView v = view_of(n);
+  std::size_t nodes = 0;
+  switch (v.arrangement) {
+    case Arrangement::Op:
+      // One node per op, saying its exact channels and output shape.
+      REQUIRE(svg.nodes.count(id) == 1);
+      CHECK_THAT(svg.nodes.at(id).label(), Contains(channels_of(r)) && Contains(r.output.str()));
+      return 1;
+    case Arrangement::Chain:
+      for (std::size_t i = 0; i < children.size(); ++i)
+        nodes += check_drawn(svg, children[i], r.children[i], id + "." + children[i].name);
+      return nodes;
+    case Arrangement::Branches: {
+      // Fanned out from a point, joined at a concatenation that names each branch's channels and their sum.
+      REQUIRE(svg.nodes.count(id + ".(split)") == 1);
+      REQUIRE(svg.nodes.count(id + ".(concat)") == 1);
+      std::string sum;
+      for (const NodeReport& b : r.children) sum += (sum.empty() ? "" : "+") + std::to_string(b.output.channels());
+      CHECK_THAT(svg.nodes.at(id + ".(concat)").label(),
+                 Contains(sum + " = " + std::to_string(r.output.channels()) + " ch"));
+      // Branches stand left to right in the order the block defines them.
+      double x = -1e9;
+      for (std::size_t b = 0; b < children.size(); ++b) {
+        std::vector<std::pair<std::string, const NodeReport*>> ops;
+        leaf_ops(children[b], r.children[b], id + "." + children[b].name, ops);
+        INFO("branch " << children[b].name);
+        const double first = svg.nodes.at(ops.front().first).x;
+        CHECK(first > x);
+        x = first;
+        nodes += check_drawn(svg, children[b], r.children[b], id + "." + children[b].name);
+      }
+      return nodes + 2;
+    }
+    case Arrangement::Residual: {
+      // The sum, fed by the body and by the identity (or the projection) on residual edges.
+      REQUIRE(svg.nodes.count(id + ".(split)") == 1);
+      REQUIRE(svg.nodes.count(id + ".(add)") == 1);
+      CHECK_THAT(svg.nodes.at(id + ".(add)").label(), Contains(residual_sum_text(v, children.size() > 1)));
+      if (children.size() == 1) {
+        const auto* identity = svg.edge(id + ".(split)", id + ".(add)");
+        REQUIRE(identity);
+        CHECK(identity->color == "#0072b2");
+      }
+      for (std::size_t i = 0; i < children.size(); ++i)
+        nodes += check_drawn(svg, children[i], r.children[i], id + "." + children[i].name);
+      return nodes + 2;
+    }
+  }
+  return nodes;
+}
+
+// Seed 004's two networks, seed 000's GoogLeNet, torchvision's Inception-V3, and the residual family.
+const std::vector<std::string> kDrawn = {"configs/mnist/naive.toml",          "configs/mnist/reduced.toml",
+                                         "configs/seed/googlenet.toml",       "configs/imagenet/inception_v3.toml",
+                                         "configs/imagenet/googlenet.toml",   "configs/imagenet/inception_resnet_v2.toml",
+                                         "configs/imagenet/xception.toml"};
 
 }  // namespace
 
 TEST_CASE("depth 2 draws every block as a cluster with one node per branch op, labelled with its exact channels",
           "[diagrams][svg]") {
-  for (const std::string& path : kNetworks) {
+  for (const std::string& path : kDrawn) {
     INFO(path);
     const ExperimentConfig cfg = config(path);
     const SvgProbe svg = draw(cfg.model, 2);
-    std::size_t blocks = 0, op_nodes_expected = 2;  // input and output
-    for (const LayerSpec& l : cfg.model.layers) {
-      INFO("layer " << l.name);
-      if (!is_block(l)) {
+    std::size_t blocks = 0, nodes = 2;  // input and output
+    std::vector<const LayerSpec*> parts;
+    for (const LayerSpec& l : cfg.model.layers) parts.push_back(&l);
+    for (const AuxSpec& a : cfg.model.aux) parts.push_back(&a.head);
+    for (const LayerSpec* l : parts) {
+      INFO("layer " << l->name);
+      if (view_of(l->ir).arrangement == Arrangement::Op) {
         // A one-op layer is one node, named after the layer.
-        REQUIRE(svg.nodes.count(l.name) == 1);
-        CHECK_THAT(svg.nodes.at(l.name).label(), Contains(channels_of(l.report)));
-        ++op_nodes_expected;
+        REQUIRE(svg.nodes.count(l->name) == 1);
+        CHECK_THAT(svg.nodes.at(l->name).label(), Contains(channels_of(l->report)));
+        ++nodes;
         continue;
       }
       ++blocks;
-      CHECK(svg.has_cluster("cluster_" + l.name));
-      std::vector<std::pair<std::string, const NodeReport*>> ops;
-      leaf_ops(l.ir, l.report, l.name, ops);
-      for (const auto& [id, report] : ops) {
-        INFO("op " << id);
-        REQUIRE(svg.nodes.count(id) == 1);
-        CHECK_THAT(svg.nodes.at(id).label(), Contains(channels_of(*report)));
-        CHECK_THAT(svg.nodes.at(id).label(), Contains(report->output.str()));
-      }
-      // The concatenation names each branch's channels and their sum, exactly.
-      std::string sum;
-      for (const NodeReport& b : l.report.children)
-        sum += (sum.empty() ? "" : "+") + std::to_string(b.output.channels());
-      sum += " = " + std::to_string(l.report.output.channels()) + " ch";
-      REQUIRE(svg.nodes.count(l.name + ".(concat)") == 1);
-      CHECK_THAT(svg.nodes.at(l.name + ".(concat)").label(), Contains(sum));
-      // Branches stand left to right in the order the block defines them.
-      double x = -1e9;
-      for (std::size_t b = 0; b < l.ir.children.size(); ++b) {
-        std::vector<std::pair<std::string, const NodeReport*>> branch_ops;
-        leaf_ops(l.ir.children[b], l.report.children[b], l.name + "." + l.ir.children[b].name, branch_ops);
-        const double first = svg.nodes.at(branch_ops.front().first).x;
-        INFO("branch " << l.ir.children[b].name);
-        CHECK(first > x);
-        x = first;
-      }
-      op_nodes_expected += ops.size() + 2;  // the split point and the concatenation
-      // Nested concatenations (Inception-V3's expanded filter bank) have their own join.
-      std::function<void(const Node&, const std::string&)> joins = [&](const Node& n, const std::string& at) {
-        for (const Node& c : children_of(n)) {
-          if (view_of(c).arrangement == Arrangement::Branches) ++op_nodes_expected;
-          joins(c, at + "." + c.name);
-        }
-      };
-      joins(l.ir, l.name);
+      CHECK(svg.has_visible_cluster("cluster_" + l->name));
+      nodes += check_drawn(svg, l->ir, l->report, l->name);
     }
     CHECK(blocks > 0);
     std::size_t layer_clusters = 0;
     for (const std::string& c : svg.clusters)
       if (c.find('.') == std::string::npos && svg.has_visible_cluster(c)) ++layer_clusters;
-    CHECK(layer_clusters == blocks + cfg.model.aux.size());
-    if (cfg.model.aux.empty()) CHECK(svg.nodes.size() == op_nodes_expected);
+    CHECK(layer_clusters == blocks);
+    CHECK(svg.nodes.size() == nodes);
   }
 }
 
@@ -180,16 +205,43 @@ TEST_CASE("depth 1 draws the layer chain, depth 3 every primitive", "[diagrams][
   CHECK_THAT(primitives.nodes.at("inception3a.branch3x3.reduce.batchnorm").label(), Contains("192 params"));
 }
 
-TEST_CASE("a primitive's parameters add up to its op's, for every op of every config", "[diagrams][ir]") {
+TEST_CASE("residual connections are drawn as such: identity or projection into the sum", "[diagrams][svg]") {
+  const ExperimentConfig resnet = config("configs/imagenet/inception_resnet_v2.toml");
+  const SvgProbe svg = draw(resnet.model, 2);
+  // Inception-ResNet-A: x + 0.17 × proj(concat(branches)), then ReLU; the identity on its own edge.
+  CHECK_THAT(svg.nodes.at("block35_1.(add)").label(), Contains("x + 0.17 × body, relu") && Contains("320x35x35"));
+  REQUIRE(svg.edge("block35_1.(split)", "block35_1.(add)"));
+  CHECK(svg.edge("block35_1.(split)", "block35_1.(add)")->color == "#0072b2");
+  CHECK(svg.has_edge("block35_1.body.proj", "block35_1.(add)"));
+  CHECK_THAT(svg.nodes.at("block35_1.body.branches.(concat)").label(), Contains("32+32+64 = 128 ch"));
+  CHECK_THAT(svg.nodes.at("block35_1.body.proj").label(), Contains("128→320 ch"));
+
+  // Xception's entry flow: a strided 1x1 projection on the shortcut, on residual edges too.
+  const SvgProbe xception = draw(config("configs/imagenet/xception.toml").model, 3);
+  REQUIRE(xception.edge("block1.(split)", "block1.skip.conv2d"));
+  CHECK(xception.edge("block1.(split)", "block1.skip.conv2d")->color == "#0072b2");
+  CHECK_THAT(xception.nodes.at("block1.(add)").label(), Contains("shortcut + body"));
+  // At depth 3 a separable conv is its depthwise and its pointwise halves.
+  CHECK_THAT(xception.nodes.at("block1.rep.sepconv_1.depthwise_conv2d").label(), Contains("groups 64"));
+  CHECK_THAT(xception.nodes.at("block1.rep.sepconv_1.pointwise_conv2d").label(), Contains("64→128 ch"));
+  CHECK(xception.has_edge("block1.rep.sepconv_1.depthwise_conv2d", "block1.rep.sepconv_1.pointwise_conv2d"));
+}
+
+TEST_CASE("a primitive's parameters and MACs add up to its op's, for every op of every config", "[diagrams][ir]") {
   for (const char* path : {"configs/mnist/reduced.toml", "configs/imagenet/googlenet.toml",
-                           "configs/imagenet/inception_v3.toml", "configs/seed/inception_v3_1_block.toml"}) {
+                           "configs/imagenet/inception_v3.toml", "configs/seed/inception_v3_1_block.toml",
+                           "configs/imagenet/xception.toml", "configs/imagenet/inception_resnet_v2.toml"}) {
     const ExperimentConfig cfg = config(path);
     std::function<void(const Node&, const NodeReport&)> check = [&](const Node& n, const NodeReport& r) {
       if (view_of(n).arrangement == Arrangement::Op) {
-        std::int64_t sum = 0;
-        for (const Primitive& p : primitives_of(n, r)) sum += p.params;
+        std::int64_t params = 0, macs = 0;
+        for (const Primitive& p : primitives_of(n, r)) {
+          params += p.params;
+          macs += p.macs;
+        }
         INFO(path << " " << r.name);
-        CHECK(sum == r.cost.params);
+        CHECK(params == r.cost.params);
+        CHECK(macs == r.cost.macs);
         return;
       }
       for (std::size_t i = 0; i < n.children.size(); ++i) check(n.children[i], r.children[i]);
