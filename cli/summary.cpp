@@ -13,8 +13,22 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-// The kernel has its own column.
-std::string type_of(const Node& n) { return op_text(n, false); }
+// The kernel has its own column. A node with children by its structure ("1x1 -> 3x3"), unless that takes more
+// than a column should: then by its kind, as torchinfo names containers.
+std::string type_of(const Node& n) {
+  const std::string text = op_text(n, false);
+  constexpr std::size_t kWidest = 40;
+  if (text.size() <= kWidest) return text;
+  const NodeView v = view_of(n);
+  const std::size_t parts = children_of(n).size();
+  switch (v.arrangement) {
+    case Arrangement::Op: return text;
+    case Arrangement::Chain: return fmt::format("sequence of {}", parts);
+    case Arrangement::Branches: return fmt::format("concat of {} branches", parts);
+    case Arrangement::Residual: return "residual: " + residual_sum_text(v, parts > 1);
+  }
+  return text;  // unreachable: every arrangement is handled above (-Werror=switch)
+}
 
 // Walks the IR and its analysis side by side (their children are in the same order), numbering rows per depth.
 class RowCollector {
