@@ -89,6 +89,11 @@ void write_variant(JsonWriter& w, const Report& report, std::size_t index) {
   w.end_array();
   w.key("layers");
   write_layers(w, v.layers);
+  // What the report draws and compares branch by branch, and why it cannot when it cannot.
+  w.key("differing_layers").begin_array();
+  for (const std::string& name : v.differing_layers) w.value(name);
+  w.end_array();
+  w.key("model_note").value(v.model_note);
   w.key("runs").begin_array();
   for (const ReportRun& run : v.runs) write_run(w, run);
   w.end_array();

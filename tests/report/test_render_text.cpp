@@ -147,6 +147,7 @@ TEST_CASE("json carries every variant with its figures, curves, layers and runs"
   CHECK_THAT(json, Contains("\"status_counts\":{\"completed\":2,\"diverged\":1}"));
   CHECK_THAT(json, Contains("\"curve\":[{\"epoch\":1,\"test_acc\":0.95"));
   CHECK_THAT(json, Contains("\"layers\":[{\"idx\":0,\"name\":\"stem\",\"block\":\"conv\""));
+  CHECK_THAT(json, Contains("\"differing_layers\":[\"inception1\"],\"model_note\":\"\""));
   CHECK_THAT(json, Contains("\"status\":\"diverged\",\"error\":\"loss became NaN at epoch 2\""));
   CHECK_THAT(json, Contains("\"epochs\":[{\"epoch\":1,\"train_loss\":0.5"));
   // The single-seed variant has no spread: null, not a made-up 0.
