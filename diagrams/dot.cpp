@@ -143,7 +143,9 @@ void write_cluster_contents(const DiagramCluster& c, std::map<std::string, const
     // Graphviz 2.43 gives every cluster the root's `id` unless it has its own: one per cluster, for unique ids.
     const std::string svg_id =
         w.svg_id_prefix.empty() ? "" : ", id=" + quoted(fmt::format("{}_clust{}", w.svg_id_prefix, ++w.written));
-    out += indent + "  graph [" + cluster_style(sub.kind) + ", labelloc=t" + svg_id + "];\n";
+    // A cluster's margin is in points, the root's in inches: it must not inherit the root's.
+    const std::string margin = sub.kind == ClusterKind::Slot ? "" : ", margin=8";
+    out += indent + "  graph [" + cluster_style(sub.kind) + margin + ", labelloc=t" + svg_id + "];\n";
     // Always set: a subgraph inherits its parent's label otherwise.
     const bool unlabelled = sub.title.empty() && sub.lines.empty();
     out += indent + "  label=" + (unlabelled ? "\"\"" : html_label(sub.title, sub.lines)) + ";\n";

@@ -16,14 +16,18 @@ namespace {
 
 constexpr int kDepth = 2;  // every branch op, as seed 004 draws its two blocks
 
+// The page's figcaption says what the drawing shows, so the drawing itself has no caption.
 Diagram draw(const VariantSummary& base, const VariantSummary& other, const std::string& base_label,
              const std::string& other_label, const std::string& id) {
   return layers_side_by_side({{base_label, base.model.get()}, {other_label, other.model.get()}},
-                             other.differing_layers, kDepth,
-                             fmt::format("Layers configured differently from the baseline: {}. Fill: MACs against "
-                                         "the costliest op drawn, in either column.",
-                                         join(other.differing_layers, ", ")),
-                             id);
+                             other.differing_layers, kDepth, "", id);
+}
+
+std::string caption(const VariantSummary& other) {
+  return fmt::format("Layers {} configures differently from the baseline: {}. Fill: MACs against the costliest op "
+                     "drawn, in either column; labels give each op's kernel/stride, channels, output shape, params "
+                     "and MACs (with its share of its network's).",
+                     other.label, join(other.differing_layers, ", "));
 }
 
 // Points (pt, Graphviz's unit) to CSS pixels: 96 px per 72 pt.
@@ -91,7 +95,7 @@ std::vector<VariantDiagram> variant_diagrams(const Report& report) {
     const Diagram d = draw(base, v, base.label + " (baseline)", v.label, fmt::format("diagram{}", i + 1));
     try {
       out[i].html = "<figure class=\"diagram-figure\">" + inline_svg(render_graph(to_dot(d), "svg")) +
-                    "<figcaption>" + html_escape(d.caption) + "</figcaption></figure>\n";
+                    "<figcaption>" + html_escape(caption(v)) + "</figcaption></figure>\n";
       out[i].drawn = true;
     } catch (const std::exception& e) {  // Graphviz failed: say so where the picture would be
       out[i].html = "<p class=\"error\">The drawing could not be made: " + html_escape(e.what()) + "</p>\n";
