@@ -14,7 +14,8 @@ Node max_pool_3x3_s2(const std::string& name) { return max_pool(name, {3, 3}, {2
 
 void register_stem(BlockRegistry& r) {
   INCEPT_REGISTER(r, (BlockDef{
-      "inception_v4_stem", "Inception-v4 stem (fig. 3): 299x299x3 -> 35x35x384, also Inception-ResNet-v2's in the paper",
+      "inception_v4_stem",
+      "Inception-v4 stem (fig. 3): 299x299x3 -> 35x35x384, also Inception-ResNet-v2's in the paper",
       "conv1a 3x3/2 V -> conv2a 3x3 V -> conv2b 3x3 -> mixed3a [3x3/2 max pool | 3x3/2 V conv] -> mixed4a "
       "[1x1 -> 3x3 V | 1x1 -> 1x7 -> 7x1 -> 3x3 V] -> mixed5a [3x3/2 V conv | 3x3/2 max pool]. Output channels "
       "mixed5a + 2*mixed4a (384 with the defaults). timm builds it as features.0-5 of inception_v4 (Mixed3a, Mixed4a, "

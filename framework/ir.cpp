@@ -158,8 +158,12 @@ std::string describe(const Node& n) {
             return fmt::format("sepconv {}{}{}", kernel_text(s.kernel, s.stride), s.bn ? " +bn" : "",
                                s.relu ? " +relu" : "");
           },
-          [](const MaxPoolAttrs& p) { return fmt::format("maxpool {}", kernel_text(p.window.kernel, p.window.stride)); },
-          [](const AvgPoolAttrs& p) { return fmt::format("avgpool {}", kernel_text(p.window.kernel, p.window.stride)); },
+          [](const MaxPoolAttrs& p) {
+            return fmt::format("maxpool {}", kernel_text(p.window.kernel, p.window.stride));
+          },
+          [](const AvgPoolAttrs& p) {
+            return fmt::format("avgpool {}", kernel_text(p.window.kernel, p.window.stride));
+          },
           [](const AdaptiveAvgPoolAttrs& a) { return fmt::format("avgpool ->{}x{}", a.out.h, a.out.w); },
           [](const DropoutAttrs& d) { return fmt::format("dropout {}", d.p); },
           [](const FlattenAttrs&) { return std::string("flatten"); },

@@ -39,7 +39,7 @@ std::string single_block_config(const BlockDef& def, bool bn, const std::string&
 
 TEST_CASE("every registered block is documented", "[registry]") {
   const BlockRegistry& r = builtin_registry();
-  CHECK(r.names().size() >= 17);
+  CHECK(r.names().size() >= 33);
   for (const auto& [name, def] : r.all()) {
     INFO(name);
     CHECK(!def.summary.empty());
@@ -52,7 +52,12 @@ TEST_CASE("every registered block is documented", "[registry]") {
   for (const char* required : {"conv", "maxpool", "avgpool", "global_avgpool", "dropout", "flatten", "linear",
                                "inception_naive", "inception_reduced", "inception_v1", "inception_v3_a",
                                "inception_v3_b", "inception_v3_c", "inception_v3_reduction_a",
-                               "inception_v3_reduction_b", "aux_googlenet", "aux_v3"})
+                               "inception_v3_reduction_b", "aux_googlenet", "aux_v3", "separable_conv",
+                               "inception_v4_stem", "inception_v4_a", "inception_v4_b", "inception_v4_c",
+                               "inception_v4_reduction_a", "inception_v4_reduction_b", "inception_resnet_v1_stem",
+                               "inception_resnet_v2_stem", "inception_resnet_a", "inception_resnet_b",
+                               "inception_resnet_c", "inception_resnet_reduction_b", "xception_entry",
+                               "xception_middle", "xception_exit"})
     CHECK(r.find(required) != nullptr);
 }
 
@@ -96,7 +101,8 @@ TEST_CASE("every block that takes the residual switch builds it, or refuses it n
     INFO(name);
     // Main-path blocks with a convolution that are not residual already take the switch; no other block does.
     const std::vector<ParamDoc> params = all_params(def);
-    const bool listed = std::any_of(params.begin(), params.end(), [](const ParamDoc& p) { return p.name == "residual"; });
+    const bool listed =
+        std::any_of(params.begin(), params.end(), [](const ParamDoc& p) { return p.name == "residual"; });
     CHECK(listed == def.takes_residual);
     if (!def.takes_residual) continue;
     const ModelSpec plain = load_experiment(tmp.write(name + ".toml", single_block_config(def, false))).model;
