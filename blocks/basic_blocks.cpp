@@ -36,8 +36,25 @@ void register_basic_blocks(BlockRegistry& r) {
       [](const BlockArgs& a, const BlockContext& c) {
         Node n = conv_unit("conv", c.conv, a.integer("out"), a.pair("kernel"), a.pair("stride"), a.pair("padding"),
                            a.text("activation") == "relu");
-        n.conv.groups = a.integer("groups");
+        n.as<ConvAttrs>().groups = a.integer("groups");
         return n;
+      }}));
+
+  INCEPT_REGISTER(r, (BlockDef{
+      "separable_conv", "a depthwise-separable convolution: depthwise kxk, pointwise 1x1 [+ BatchNorm2d] [+ ReLU]",
+      "Xception's and MobileNet's convolution: a kxk conv with one filter per input channel (groups = Cin, no bias), "
+      "then a 1x1 conv to `out` channels. Cost Cin*Hout*Wout*kh*kw + Cout*Hout*Wout*Cin MACs, against "
+      "Cout*Hout*Wout*Cin*kh*kw for a full conv. `bias` is the pointwise conv's (a depthwise bias would only add a "
+      "constant that the pointwise bias already is).",
+      {channels("out", "output channels (of the pointwise conv)"),
+       window("kernel", "3", "depthwise kernel size (k or [kh, kw])", 1),
+       window("stride", "1", "depthwise stride (s or [sh, sw])", 1),
+       window("padding", "1", "depthwise zero padding (p or [ph, pw])", 0),
+       activation("activation", "\"relu\"", "relu or none after the pointwise conv (and batch norm)")},
+      BlockRole::Layer,
+      [](const BlockArgs& a, const BlockContext& c) {
+        return separable_conv("sepconv", c.conv, a.integer("out"), a.pair("kernel"), a.pair("stride"),
+                              a.pair("padding"), a.text("activation") == "relu");
       }}));
 
   INCEPT_REGISTER(r, (BlockDef{

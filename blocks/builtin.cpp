@@ -10,6 +10,9 @@ void register_builtin_blocks(BlockRegistry& registry) {
   blocks::register_inception_reduced(registry);
   blocks::register_inception_v1(registry);
   blocks::register_inception_v3(registry);
+  blocks::register_inception_v4(registry);
+  blocks::register_inception_resnet(registry);
+  blocks::register_xception(registry);
   blocks::register_aux_heads(registry);
 }
 

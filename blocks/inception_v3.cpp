@@ -10,12 +10,6 @@ namespace incept::blocks {
 
 namespace {
 
-Node conv_1xn(const std::string& name, const ConvStyle& s, std::int64_t out, std::int64_t n) {
-  return conv_unit(name, s, out, {1, n}, {1, 1}, {0, n / 2});
-}
-Node conv_nx1(const std::string& name, const ConvStyle& s, std::int64_t out, std::int64_t n) {
-  return conv_unit(name, s, out, {n, 1}, {1, 1}, {n / 2, 0});
-}
 Node conv_stride2(const std::string& name, const ConvStyle& s, std::int64_t out) {
   return conv_unit(name, s, out, {3, 3}, {2, 2});
 }

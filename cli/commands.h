@@ -4,7 +4,7 @@
 
 namespace incept {
 
-void add_model_commands(CLI::App& app);  // summary, compare, blocks
+void add_model_commands(CLI::App& app);  // summary, graph, compare, blocks
 void add_train_commands(CLI::App& app);  // train, resume
 
 }  // namespace incept

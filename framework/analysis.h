@@ -3,10 +3,11 @@
 //
 // Conventions (those of fvcore and torchvision's published figures):
 //   conv MACs   = Cout * Hout * Wout * (Cin / groups) * kh * kw
+//   separable   = the depthwise conv's (groups = Cin) plus the pointwise 1x1's, each by the conv rule
 //   linear MACs = in * out
 //   FLOPs       = 2 * MACs
-// Everything else (bias adds, batch norm scale+shift, ReLU, pooling window reads) is counted apart as
-// `other_ops`, one op per element touched, so users can choose their own convention.
+// Everything else (bias adds, batch norm scale+shift, ReLU, pooling window reads, the residual add and its scale
+// multiply) is counted apart as `other_ops`, one op per element touched, so users can choose their own convention.
 #include <cstdint>
 #include <stdexcept>
 #include <string>

@@ -57,18 +57,12 @@ LayerKeys layer_keys(const toml::table& layer, const toml::table* defaults_for_b
   return keys;
 }
 
-std::vector<ParamDoc> params_of(const BlockDef& def) {
-  std::vector<ParamDoc> all = def.params;
-  if (def.has_convs) all.insert(all.end(), conv_style_params().begin(), conv_style_params().end());
-  return all;
-}
-
 // Fills `args` from `table` (already merged) according to the block's documented parameters.
 bool read_block_args(const BlockDef& def, const LayerKeys& table, const std::string& context,
                      const std::vector<std::string>& reserved, const ModelDefaults& model, const SourcePos& layer_pos,
                      BlockArgs& args, ConvStyle& style, Diagnostics& diags) {
   std::size_t before = diags.items().size();
-  std::vector<ParamDoc> docs = params_of(def);
+  std::vector<ParamDoc> docs = all_params(def);
   std::vector<std::string> known = reserved;
   for (const auto& d : docs) known.push_back(d.name);
   for (const auto& [key, where] : table) {
@@ -110,11 +104,25 @@ bool read_block_args(const BlockDef& def, const LayerKeys& table, const std::str
 std::string layer_context(const std::string& name) { return fmt::format("layer '{}'", name); }
 
 
+// The residual switches (residual_params()): the block's expansion becomes the body of
+// x + residual_scale * proj(block(x)) [-> ReLU], proj being a 1x1 conv back to the input's channels with a bias and
+// neither BN nor activation (Inception-ResNet's "linear" 1x1, timm's conv2d with bias=True), or the identity.
+Node with_residual(Node block, const BlockArgs& args, const ConvStyle& style, const Shape& input,
+                   const std::string& name) {
+  if (!args.has("residual") || !args.flag("residual")) return block;
+  const bool relu = args.text("residual_activation") == "relu";
+  const double scale = args.number("residual_scale");
+  if (!args.flag("residual_proj")) return residual(name, std::move(block), scale, relu);
+  const ConvStyle linear{false, style.bn_eps, true};
+  Node proj = conv_unit("proj", linear, input.channels(), {1, 1}, {1, 1}, {0, 0}, /*relu=*/false);
+  return residual(name, sequence("body", {std::move(block), std::move(proj)}), scale, relu);
+}
+
 // Expands and analyzes one layer; a shape problem becomes a diagnostic at the layer's position.
 bool expand_layer(const BlockDef& def, LayerSpec& layer, const ConvStyle& style, const Shape& input,
                   Diagnostics& diags) {
   try {
-    layer.ir = def.expand(layer.args, BlockContext{input, style});
+    layer.ir = with_residual(def.expand(layer.args, BlockContext{input, style}), layer.args, style, input, layer.name);
     layer.ir.name = layer.name;
     layer.report = analyze(layer.ir, input);
     layer.report.name = layer.name;

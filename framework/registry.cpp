@@ -50,13 +50,34 @@ const std::vector<ParamDoc>& conv_style_params() {
   return params;
 }
 
+const std::vector<ParamDoc>& residual_params() {
+  static const std::vector<ParamDoc> params = {
+      {"residual", ParamType::Bool, "false",
+       "wrap the layer in a residual connection: x + residual_scale * proj(block(x)), as Inception-ResNet does"},
+      {"residual_scale", ParamType::Float, "1.0",
+       "scale of the block's contribution before the add (Inception-ResNet: 0.1-0.3)", 0.0, 1000.0},
+      {"residual_proj", ParamType::Bool, "true",
+       "1x1 conv (with bias, no BN, no activation) mapping the block's output back to the input's channels, "
+       "Inception-ResNet's linear 1x1; false: the block's output must already have the input's shape"},
+      {"residual_activation", ParamType::String, "\"relu\"", "relu or none after the sum", 0, 0, {"relu", "none"}},
+  };
+  return params;
+}
+
+std::vector<ParamDoc> all_params(const BlockDef& def) {
+  std::vector<ParamDoc> all = def.params;
+  if (def.has_convs) all.insert(all.end(), conv_style_params().begin(), conv_style_params().end());
+  if (def.takes_residual) all.insert(all.end(), residual_params().begin(), residual_params().end());
+  return all;
+}
+
 namespace {
 
-// Whether a block's expansion contains a convolution, found by expanding it once with placeholder arguments (each
-// parameter's value nearest 1 within its range, the first of its choices). Which operations a block uses does not
-// depend on its arguments (they size the operations and pick options); the every-block test in
-// tests/test_registry.cpp checks the result against the expansion of real configs.
-bool expansion_has_convs(const BlockDef& def) {
+// A block's expansion with placeholder arguments (each parameter's value nearest 1 within its range, the first of
+// its choices), to see which operations it uses. That does not depend on its arguments (they size the operations
+// and pick options); the every-block test in tests/test_registry.cpp checks the result against the expansion of
+// real configs.
+Node placeholder_expansion(const BlockDef& def) {
   BlockArgs args;
   for (const ParamDoc& p : def.params) {
     const auto one = static_cast<std::int64_t>(std::clamp(1.0, p.min, p.max));
@@ -68,7 +89,7 @@ bool expansion_has_convs(const BlockDef& def) {
       case ParamType::IntPair: args.set(p.name, Pair{one, one}); break;
     }
   }
-  return contains_op(def.expand(args, BlockContext{Shape::chw(8, 32, 32), ConvStyle{}}), OpKind::Conv);
+  return def.expand(args, BlockContext{Shape::chw(8, 32, 32), ConvStyle{}});
 }
 
 }  // namespace
@@ -81,7 +102,9 @@ void BlockRegistry::add(BlockDef def, const char* file, int line) {
                                        it->second.defined_at, where));
   if (!def.expand) throw std::logic_error(fmt::format("block '{}' ({}) has no expand function", def.name, where));
   def.defined_at = where;
-  def.has_convs = expansion_has_convs(def);
+  const Node expansion = placeholder_expansion(def);
+  def.has_convs = contains_conv(expansion);
+  def.takes_residual = def.role == BlockRole::Layer && def.has_convs && !contains_op<ResidualAttrs>(expansion);
   std::string name = def.name;
   blocks_.emplace(name, std::move(def));
 }

@@ -71,15 +71,22 @@ struct BlockDef {
   // Whether the expansion contains a convolution: such blocks also accept the common `bn`, `bn_eps` and `bias`
   // switches (and follow model.bn). Derived, not declared, so no conv-bearing block can miss them.
   bool has_convs = false;
+  // Whether the block takes the residual switches (residual_params()): a main-path block with a convolution whose
+  // expansion is not already residual. Derived like has_convs.
+  bool takes_residual = false;
 };
 
 // The switches every conv-bearing block accepts, documented once.
 const std::vector<ParamDoc>& conv_style_params();
+// The switches that wrap a layer in a residual connection (framework/model_spec.cpp applies them), documented once.
+const std::vector<ParamDoc>& residual_params();
+// Everything a layer of this block may set: its own parameters, then the switches it takes.
+std::vector<ParamDoc> all_params(const BlockDef& def);
 
 class BlockRegistry {
  public:
-  // Throws std::logic_error naming both definitions when `def.name` is already registered. Sets `defined_at` and
-  // `has_convs`.
+  // Throws std::logic_error naming both definitions when `def.name` is already registered. Sets `defined_at`,
+  // `has_convs` and `takes_residual`.
   void add(BlockDef def, const char* file, int line);
   const BlockDef* find(const std::string& name) const;
   // Throws ConfigError at `pos` with unknown_block_message(name).

@@ -75,17 +75,47 @@ struct ConvUnitOp final : OpModule {
   bool relu;
 };
 
-struct PoolOp final : OpModule {
-  explicit PoolOp(const Node& n) : kind(n.kind), a(n.pool) {}
-  torch::Tensor forward(const torch::Tensor& x) override {
-    if (kind == OpKind::MaxPool)
-      return torch::max_pool2d(x, {a.kernel.h, a.kernel.w}, {a.stride.h, a.stride.w}, {a.padding.h, a.padding.w},
-                               {1, 1}, a.ceil_mode);
-    return torch::avg_pool2d(x, {a.kernel.h, a.kernel.w}, {a.stride.h, a.stride.w}, {a.padding.h, a.padding.w},
-                             a.ceil_mode, a.count_include_pad);
+// Depthwise kxk (groups = channels, no bias), pointwise 1x1 [+ BN] [+ ReLU]; named like timm's legacy Xception
+// SeparableConv2d halves.
+struct SeparableConvOp final : OpModule {
+  SeparableConvOp(const SeparableConvAttrs& a, std::int64_t in_channels) : relu(a.relu) {
+    depthwise = register_module(
+        "depthwise", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, in_channels, {a.kernel.h, a.kernel.w})
+                                           .stride({a.stride.h, a.stride.w})
+                                           .padding({a.padding.h, a.padding.w})
+                                           .groups(in_channels)
+                                           .bias(false)));
+    pointwise = register_module("pointwise",
+                                torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, a.out, 1).bias(a.bias)));
+    if (a.bn) bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(a.out).eps(a.bn_eps)));
   }
-  OpKind kind;
-  PoolAttrs a;
+  torch::Tensor forward(const torch::Tensor& x) override {
+    torch::Tensor y = pointwise->forward(depthwise->forward(x));
+    if (bn) y = bn->forward(y);
+    return relu ? torch::relu_(y) : y;
+  }
+  torch::nn::Conv2d depthwise{nullptr}, pointwise{nullptr};
+  torch::nn::BatchNorm2d bn{nullptr};
+  bool relu;
+};
+
+struct MaxPoolOp final : OpModule {
+  explicit MaxPoolOp(const PoolWindow& w) : w(w) {}
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return torch::max_pool2d(x, {w.kernel.h, w.kernel.w}, {w.stride.h, w.stride.w}, {w.padding.h, w.padding.w},
+                             {1, 1}, w.ceil_mode);
+  }
+  PoolWindow w;
+};
+
+struct AvgPoolOp final : OpModule {
+  explicit AvgPoolOp(const AvgPoolAttrs& a) : w(a.window), count_include_pad(a.count_include_pad) {}
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return torch::avg_pool2d(x, {w.kernel.h, w.kernel.w}, {w.stride.h, w.stride.w}, {w.padding.h, w.padding.w},
+                             w.ceil_mode, count_include_pad);
+  }
+  PoolWindow w;
+  bool count_include_pad;
 };
 
 struct AdaptiveAvgPoolOp final : OpModule {
@@ -187,22 +217,50 @@ struct ConcatOp final : OpModule {
   bool parallel = false;
 };
 
+// shortcut(x) + scale * body(x) [-> ReLU], the shortcut being the identity when the node has none. The scaled sum
+// is one fused op (torch::add's alpha), as analysis counts it.
+struct ResidualOp final : OpModule {
+  ResidualOp(const Node& n, const ResidualAttrs& a, const NodeReport& r) : scale(a.scale), relu(a.relu) {
+    body = register_module(n.children[0].name, build_module(n.children[0], r.children[0]));
+    if (n.children.size() > 1)
+      shortcut = register_module(n.children[1].name, build_module(n.children[1], r.children[1]));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    torch::Tensor y = torch::add(shortcut ? shortcut->forward(x) : x, body->forward(x), scale);
+    return relu ? torch::relu_(y) : y;
+  }
+  std::shared_ptr<OpModule> body, shortcut;
+  double scale;
+  bool relu;
+};
+
 }  // namespace
 
 std::shared_ptr<OpModule> build_module(const Node& n, const NodeReport& r) {
-  switch (n.kind) {
-    case OpKind::Conv: return std::make_shared<ConvUnitOp>(n.conv, r.input.channels());
-    case OpKind::MaxPool:
-    case OpKind::AvgPool: return std::make_shared<PoolOp>(n);
-    case OpKind::AdaptiveAvgPool: return std::make_shared<AdaptiveAvgPoolOp>(n.adaptive_out);
-    case OpKind::Dropout: return std::make_shared<DropoutOp>(n.dropout_p);
-    case OpKind::Flatten: return std::make_shared<FlattenOp>();
-    case OpKind::ReLU: return std::make_shared<ReLUOp>();
-    case OpKind::Linear: return std::make_shared<LinearOp>(r.input.numel(), n.linear_out, n.linear_bias);
-    case OpKind::Sequence: return std::make_shared<SequenceOp>(n, r);
-    case OpKind::Concat: return std::make_shared<ConcatOp>(n, r);
-  }
-  throw std::logic_error("unknown IR node kind");
+  return std::visit(
+      Overloaded{
+          [&](const ConvAttrs& a) -> std::shared_ptr<OpModule> {
+            return std::make_shared<ConvUnitOp>(a, r.input.channels());
+          },
+          [&](const SeparableConvAttrs& a) -> std::shared_ptr<OpModule> {
+            return std::make_shared<SeparableConvOp>(a, r.input.channels());
+          },
+          [&](const MaxPoolAttrs& a) -> std::shared_ptr<OpModule> { return std::make_shared<MaxPoolOp>(a.window); },
+          [&](const AvgPoolAttrs& a) -> std::shared_ptr<OpModule> { return std::make_shared<AvgPoolOp>(a); },
+          [&](const AdaptiveAvgPoolAttrs& a) -> std::shared_ptr<OpModule> {
+            return std::make_shared<AdaptiveAvgPoolOp>(a.out);
+          },
+          [&](const DropoutAttrs& a) -> std::shared_ptr<OpModule> { return std::make_shared<DropoutOp>(a.p); },
+          [&](const FlattenAttrs&) -> std::shared_ptr<OpModule> { return std::make_shared<FlattenOp>(); },
+          [&](const ReLUAttrs&) -> std::shared_ptr<OpModule> { return std::make_shared<ReLUOp>(); },
+          [&](const LinearAttrs& a) -> std::shared_ptr<OpModule> {
+            return std::make_shared<LinearOp>(r.input.numel(), a.out, a.bias);
+          },
+          [&](const SequenceAttrs&) -> std::shared_ptr<OpModule> { return std::make_shared<SequenceOp>(n, r); },
+          [&](const ConcatAttrs&) -> std::shared_ptr<OpModule> { return std::make_shared<ConcatOp>(n, r); },
+          [&](const ResidualAttrs& a) -> std::shared_ptr<OpModule> { return std::make_shared<ResidualOp>(n, a, r); },
+      },
+      n.op);
 }
 
 NetworkImpl::NetworkImpl(const ModelSpec& spec) {

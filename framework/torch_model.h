@@ -10,7 +10,7 @@
 
 namespace incept {
 
-// Every IR node becomes one of these (framework/torch_model.cpp: ConvUnitOp, PoolOp, ..., SequenceOp, ConcatOp);
+// Every IR node becomes one of these (framework/torch_model.cpp: ConvUnitOp, MaxPoolOp, ..., ConcatOp, ResidualOp);
 // `forward` maps a batch to a batch. The node kinds are known only at run time, from the config, so sequences,
 // concatenations and the network hold children of any kind and call them through this base: the dispatch has to be
 // dynamic. LibTorch's own container for that, torch::nn::Sequential over AnyModule, would erase the type as well

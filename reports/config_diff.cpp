@@ -64,6 +64,13 @@ bool is_named_table_array(const toml::array& array) {
   return true;
 }
 
+// Layers and aux heads are addressed as `--set` addresses them, model.<name>.<key>: the path a user writes, in a
+// sweep file or on the command line, to change what the report shows.
+std::string element_path(const std::string& array_path, const std::string& name) {
+  if (array_path == "model.layers" || array_path == "model.aux") return child_path("model", name);
+  return child_path(array_path, name);
+}
+
 void flatten_into(const toml::node& node, const std::string& path, FlatConfig& out) {
   if (const toml::table* table = node.as_table()) {
     for (const auto& [key, child] : *table) flatten_into(child, child_path(path, std::string(key.str())), out);
@@ -71,7 +78,7 @@ void flatten_into(const toml::node& node, const std::string& path, FlatConfig& o
   }
   if (const toml::array* array = node.as_array(); array && is_named_table_array(*array)) {
     for (const toml::node& item : *array) {
-      const std::string element = child_path(path, *name_of(item));
+      const std::string element = element_path(path, *name_of(item));
       for (const auto& [key, child] : *item.as_table())
         if (key.str() != "name") flatten_into(child, child_path(element, std::string(key.str())), out);
     }
@@ -144,6 +151,68 @@ SettingsDiff differing_settings(const std::vector<FlatConfig>& configs) {
     for (std::size_t i = 0; i < configs.size(); ++i) diff.values[i].push_back(value_in(configs[i], key));
   }
   return diff;
+}
+
+std::vector<SettingGroup> group_settings(const SettingsDiff& diff) {
+  std::vector<SettingGroup> groups;
+  const auto column = [&diff](std::size_t key) {
+    std::vector<std::optional<std::string>> values;
+    for (const auto& config : diff.values) values.push_back(config[key]);
+    return values;
+  };
+  std::vector<bool> taken(diff.keys.size(), false);
+  for (std::size_t k = 0; k < diff.keys.size(); ++k) {
+    if (taken[k]) continue;
+    SettingGroup group;
+    const auto values = column(k);
+    for (std::size_t other = k; other < diff.keys.size(); ++other)
+      if (!taken[other] && column(other) == values) {
+        taken[other] = true;
+        group.keys.push_back(other);
+      }
+    std::vector<std::string> paths;
+    for (std::size_t i : group.keys) paths.push_back(diff.keys[i]);
+    group.title = joint_path(paths);
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+std::string joint_path(const std::vector<std::string>& paths) {
+  if (paths.empty()) return "";
+  if (paths.size() == 1) return paths.front();
+  std::vector<std::vector<std::string>> parts;
+  for (const std::string& p : paths) parts.push_back(split(p, '.'));
+  const std::size_t length = parts.front().size();
+  bool same_length = true;
+  for (const auto& p : parts) same_length = same_length && p.size() == length;
+  std::optional<std::size_t> differing;
+  bool one_component = same_length;
+  for (std::size_t c = 0; one_component && c < length; ++c) {
+    bool all_equal = true;
+    for (const auto& p : parts) all_equal = all_equal && p[c] == parts.front()[c];
+    if (all_equal) continue;
+    if (differing) one_component = false;
+    differing = c;
+  }
+  if (!one_component || !differing) return join(paths, ", ");
+  // The differing component's common start, written once, unless that would leave a variant empty
+  // (inception1 and inception10 read as "inception1/inception10", not "inception1/0" with a blank).
+  std::vector<std::string> variants;
+  for (const auto& p : parts) variants.push_back(p[*differing]);
+  std::size_t common = variants.front().size();
+  for (const std::string& v : variants) {
+    std::size_t n = 0;
+    while (n < common && n < v.size() && v[n] == variants.front()[n]) ++n;
+    common = n;
+  }
+  for (const std::string& v : variants)
+    if (v.size() == common) common = 0;
+  std::vector<std::string> tails;
+  for (const std::string& v : variants) tails.push_back(v.substr(common));
+  std::vector<std::string> out = parts.front();
+  out[*differing] = variants.front().substr(0, common) + join(tails, "/");
+  return join(out, ".");
 }
 
 }  // namespace incept

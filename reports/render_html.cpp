@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "reports/render_json.h"
+#include "reports/report_diagrams.h"
 #include "reports/report_script.h"
 #include "reports/report_tables.h"
 
@@ -15,26 +16,48 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
        padding: 0 1em; color: #222; }
 h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; } h3 { margin-top: 1.5em; }
 .table-wrap { overflow-x: auto; }
-table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; } td.num, th.num { text-align: right; white-space: nowrap; }
+table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num, th.num { text-align: right; } .part { white-space: nowrap; }
 .meta, .note { color: #555; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1.5em; }
 figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: 0.3em; }
 .chart { position: relative; height: 340px; }
 .empty { color: #777; font-style: italic; } .error { color: #b00020; font-weight: 600; }
+.diagram-figure { margin: 1em 0; } .diagram-figure figcaption { font-weight: normal; color: #555; }
+svg.diagram { display: block; max-width: 100%; height: auto; }
 )css";
+
+// A header may break after the dots and slashes of a long settings path (model.inception1/2/3.block).
+std::string header_html(const std::string& title) {
+  std::string out;
+  for (char c : html_escape(title)) {
+    out += c;
+    if (c == '.' || c == '/') out += "<wbr>";
+  }
+  return out;
+}
+
+// A figure stays whole, but its parenthesised details may go to a second line: "98.62 ± 0.10 (n=3, 98.51–98.71)"
+// would otherwise make the accuracy column the widest of the table.
+std::string number_html(const std::string& text) {
+  const auto at = text.find(" (");
+  if (at == std::string::npos) return "<span class=\"part\">" + html_escape(text) + "</span>";
+  return "<span class=\"part\">" + html_escape(text.substr(0, at)) + "</span> <span class=\"part\">" +
+         html_escape(text.substr(at + 1)) + "</span>";
+}
 
 std::string table(const ReportTable& t) {
   // Many differing settings make a wide table: it scrolls rather than pushing the page sideways.
   std::string out = "<div class=\"table-wrap\"><table>\n<thead><tr>";
   for (std::size_t c = 0; c < t.titles.size(); ++c)
-    out += fmt::format("<th{}>{}</th>", t.numeric[c] ? " class=\"num\"" : "", html_escape(t.titles[c]));
+    out += fmt::format("<th{}>{}</th>", t.numeric[c] ? " class=\"num\"" : "", header_html(t.titles[c]));
   out += "</tr></thead>\n<tbody>\n";
   for (const auto& cells : t.rows) {
     out += "<tr>";
     for (std::size_t c = 0; c < cells.size(); ++c)
-      out += fmt::format("<td{}>{}</td>", t.numeric[c] ? " class=\"num\"" : "", html_escape(cells[c]));
+      out += t.numeric[c] ? "<td class=\"num\">" + number_html(cells[c]) + "</td>"
+                          : "<td>" + html_escape(cells[c]) + "</td>";
     out += "</tr>\n";
   }
   return out + "</tbody>\n</table></div>\n";
@@ -67,7 +90,8 @@ std::string charts_section() {
          "<div class=\"charts\" id=\"charts\">\n" +
          chart_figure("chart-accuracy-params", "Test accuracy vs params (Pareto front dashed)") +
          chart_figure("chart-accuracy-macs", "Test accuracy vs MACs (Pareto front dashed)") +
-         chart_figure("chart-learning-curves", "Learning curves: test accuracy per epoch, mean over seeds") +
+         chart_figure("chart-learning-curves",
+                      "Learning curves: test accuracy per epoch, mean over seeds (band: lowest to highest seed)") +
          chart_figure("chart-layer-params", "Params per layer") + chart_figure("chart-layer-macs", "MACs per layer") +
          "</div>\n";
 }
@@ -88,12 +112,22 @@ std::string layers_section(const Report& r) {
   const std::vector<std::size_t> compared = layer_compared_variants(r);
   if (compared.empty()) return "";
   const VariantSummary& base = r.variants[r.baseline];
+  const std::vector<VariantDiagram> diagrams = variant_diagrams(r);
   std::string out = "<h2>Per-layer cost vs " + html_escape(base.label) + "</h2>\n";
+  if (!base.model_note.empty())
+    out += "<p class=\"note\">" + html_escape(base.label + ": " + base.model_note) + "</p>\n";
   for (std::size_t i : compared) {
     const VariantSummary& other = r.variants[i];
-    out += fmt::format("<h3>{} vs {}</h3>\n<p>test acc %: {}</p>\n", html_escape(other.label),
-                       html_escape(base.label), html_escape(accuracy_comparison(base, other)));
+    out += fmt::format("<section id=\"{}\">\n<h3>{} vs {}</h3>\n<p>test acc %: {}</p>\n", variant_anchor(i),
+                       html_escape(other.label), html_escape(base.label),
+                       html_escape(accuracy_comparison(base, other)));
+    if (!other.model_note.empty()) out += "<p class=\"note\">" + html_escape(other.model_note) + "</p>\n";
+    out += diagrams[i].html;
     out += table(layer_table(base, other));
+    const ReportTable branches = branch_table(base, other);
+    if (!branches.rows.empty())
+      out += "<h4>Branches of the layers that differ</h4>\n" + table(branches);
+    out += "</section>\n";
   }
   return out;
 }

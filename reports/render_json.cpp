@@ -81,12 +81,19 @@ void write_variant(JsonWriter& w, const Report& report, std::size_t index) {
   for (const CellError& e : v.cell_errors) w.begin_object().key("seed").value(e.seed).key("error").value(e.error).end_object();
   w.end_array();
   w.key("curve").begin_array();
-  for (const CurvePoint& p : v.curve)
-    w.begin_object().key("epoch").value(p.epoch).key("test_acc").value(p.test_acc).key("n").value(
-        static_cast<std::int64_t>(p.n)).end_object();
+  for (const CurvePoint& p : v.curve) {
+    w.begin_object().key("epoch").value(p.epoch).key("test_acc").value(p.test_acc);
+    w.key("n").value(static_cast<std::int64_t>(p.n)).key("std").value(p.std).key("min").value(p.min);
+    w.key("max").value(p.max).end_object();
+  }
   w.end_array();
   w.key("layers");
   write_layers(w, v.layers);
+  // What the report draws and compares branch by branch, and why it cannot when it cannot.
+  w.key("differing_layers").begin_array();
+  for (const std::string& name : v.differing_layers) w.value(name);
+  w.end_array();
+  w.key("model_note").value(v.model_note);
   w.key("runs").begin_array();
   for (const ReportRun& run : v.runs) write_run(w, run);
   w.end_array();
@@ -102,6 +109,14 @@ std::string render_json(const Report& report) {
   w.key("baseline").value(report.variants[report.baseline].label);
   w.key("setting_keys").begin_array();
   for (const std::string& k : report.setting_keys) w.value(k);
+  w.end_array();
+  // Keys that change together (equal values in every variant), as the tables show them: one column each.
+  w.key("setting_groups").begin_array();
+  for (const SettingGroup& g : report.setting_groups) {
+    w.begin_object().key("title").value(g.title).key("keys").begin_array();
+    for (std::size_t k : g.keys) w.value(report.setting_keys[k]);
+    w.end_array().end_object();
+  }
   w.end_array();
   w.key("variants").begin_array();
   for (std::size_t i = 0; i < report.variants.size(); ++i) write_variant(w, report, i);

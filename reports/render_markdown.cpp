@@ -65,11 +65,16 @@ std::string layers_section(const Report& r) {
   if (compared.empty()) return "";
   const VariantSummary& base = r.variants[r.baseline];
   std::string out = "\n## Per-layer cost vs " + escape(base.label) + "\n";
+  if (!base.model_note.empty()) out += "\n" + escape(base.label + ": " + base.model_note) + "\n";
   for (std::size_t i : compared) {
     const VariantSummary& other = r.variants[i];
     out += fmt::format("\n### {} vs {}\n\ntest acc %: {}\n\n", escape(other.label), escape(base.label),
                        accuracy_comparison(base, other));
+    if (!other.model_note.empty()) out += escape(other.model_note) + "\n\n";
     out += table(layer_table(base, other));
+    const ReportTable branches = branch_table(base, other);
+    if (!branches.rows.empty())
+      out += "\nBranches of the layers that differ (drawn side by side in the HTML report):\n\n" + table(branches);
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include "framework/text.h"
 #include "reports/config_diff.h"
 #include "reports/pareto.h"
+#include "reports/variant_models.h"
 
 namespace incept {
 
@@ -120,7 +121,7 @@ void summarize_curve(VariantSummary& v) {
       for (const EpochRecord& e : r.epochs) by_epoch[e.epoch].push_back(e.test_acc);
   for (const auto& [epoch, accs] : by_epoch) {
     const MeanStd s = mean_std(accs);
-    if (s.n) v.curve.push_back({epoch, s.mean, s.n});
+    if (s.n) v.curve.push_back({epoch, s.mean, s.n, s.std, s.min, s.max});
   }
 }
 
@@ -142,6 +143,7 @@ void diff_settings(Report& report) {
     configs.push_back(flatten_config(v.config_toml, v.runs.empty() ? "variant " + v.label
                                                                    : fmt::format("run {}", v.runs.front().record.id)));
   SettingsDiff diff = differing_settings(configs);
+  report.setting_groups = group_settings(diff);
   report.setting_keys = std::move(diff.keys);
   for (std::size_t i = 0; i < report.variants.size(); ++i) report.variants[i].settings = std::move(diff.values[i]);
 }
@@ -221,8 +223,10 @@ Report build_report(std::vector<ReportRun> runs, const std::string& baseline, st
     summarize_speed_and_status(v);
     summarize_curve(v);
   }
+  attach_models(report.variants);
   diff_settings(report);
   report.baseline = find_baseline(report.variants, baseline);
+  find_differing_layers(report);
   compute_deltas(report);
   mark_pareto_fronts(report.variants);
   return report;

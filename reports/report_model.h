@@ -4,11 +4,14 @@
 // and the Pareto fronts. Renderers only format a Report; they compute nothing themselves.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "experiments/store/run_store.h"
+#include "framework/model_spec.h"
+#include "reports/config_diff.h"
 #include "reports/stats.h"
 
 namespace incept {
@@ -34,6 +37,8 @@ struct CurvePoint {
   int epoch = 0;
   double test_acc = 0;  // mean over the runs that reached this epoch (fraction)
   std::size_t n = 0;
+  double std = 0;       // their spread over seeds: sample std (NaN when n < 2), lowest and highest
+  double min = 0, max = 0;
 };
 
 struct VariantSummary {
@@ -53,6 +58,12 @@ struct VariantSummary {
   std::map<std::string, int> status_counts;  // status -> runs ("failed" counts cell_errors; "not run" cells without runs)
   std::vector<CurvePoint> curve;        // test accuracy per epoch (see report_model.cpp for which runs)
   std::vector<LayerRecord> layers;      // of the first run that recorded them
+  // Its config built again by this incept: the branches and pictures come from it. Null when the stored config
+  // no longer builds (a block renamed since); model_note then says why. model_note also says when the rebuilt
+  // network's params or MACs differ from what the runs recorded (a block changed since they trained).
+  std::shared_ptr<const ModelSpec> model;
+  std::string model_note;
+  std::vector<std::string> differing_layers;  // configured differently from the baseline's (layer_diff.h)
   bool pareto_params = false;           // no other variant is at least as accurate with at most as many params
   bool pareto_macs = false;
 };
@@ -60,7 +71,8 @@ struct VariantSummary {
 struct Report {
   std::string db_path;
   std::string scope;  // "sweep NAME", "runs 1,3-4" or "all runs"
-  std::vector<std::string> setting_keys;  // dotted config paths whose values differ between variants
+  std::vector<std::string> setting_keys;  // --set paths whose values differ between variants
+  std::vector<SettingGroup> setting_groups;  // those keys, the ones that change together as one group
   std::vector<VariantSummary> variants;   // ordered by their lowest run id
   std::size_t baseline = 0;               // index into variants
   std::size_t run_count() const;

@@ -29,7 +29,7 @@ std::string block_change(const LayerCostRow& row) {
 ReportTable variants_table(const Report& r) {
   ReportTable t;
   add_column(t, "variant", false);
-  for (const std::string& key : r.setting_keys) add_column(t, key, false);
+  for (const SettingGroup& g : r.setting_groups) add_column(t, g.title, false);
   for (const std::string& title : {std::string("params"), std::string("MACs"), std::string("test acc %"),
                                    "Δ vs " + r.variants[r.baseline].label, std::string("s/epoch"),
                                    std::string("images/s")})
@@ -40,7 +40,8 @@ ReportTable variants_table(const Report& r) {
     const VariantSummary& v = r.variants[i];
     const bool is_baseline = i == r.baseline;
     std::vector<std::string> cells = {is_baseline ? v.label + " (baseline)" : v.label};
-    for (const auto& s : v.settings) cells.push_back(setting_text(s));
+    // A group's keys hold the same value in every variant, so its first key speaks for all of them.
+    for (const SettingGroup& g : r.setting_groups) cells.push_back(setting_text(v.settings[g.keys.front()]));
     cells.insert(cells.end(), {with_commas(v.params), human_count(static_cast<double>(v.macs)),
                                accuracy_text(v.test_acc), is_baseline ? "baseline" : delta_text(v.delta_vs_baseline),
                                seconds_text(v.seconds_per_epoch), rate_text(v.images_per_s),
@@ -53,7 +54,8 @@ ReportTable variants_table(const Report& r) {
 std::string variants_legend() {
   return "test acc: final test accuracy of the completed runs, mean ± sample std over seeds (n runs, lowest–highest); "
          "Δ: difference of means in percentage points; s/epoch and images/s: mean over every recorded epoch; "
-         "settings: only those that differ between variants.";
+         "settings: only those that differ between variants, named by their --set path (a/b/c: paths that change "
+         "together, one column).";
 }
 
 std::string pareto_summary(const Report& r) {
@@ -110,6 +112,71 @@ ReportTable layer_table(const VariantSummary& base, const VariantSummary& other)
     t.rows.push_back({l.name, block_change(l), count_text(l.base_params), count_text(l.other_params),
                       ratio_text(cost_ratio(l.base_params, l.other_params)), count_text(l.base_macs),
                       count_text(l.other_macs), ratio_text(cost_ratio(l.base_macs, l.other_macs))});
+  return t;
+}
+
+namespace {
+
+const NodeReport* layer_report(const ModelSpec& m, const std::string& name, std::string* block) {
+  for (const LayerSpec& l : m.layers)
+    if (l.name == name) {
+      *block = l.block;
+      return &l.report;
+    }
+  for (const AuxSpec& a : m.aux)
+    if (a.head.name == name) {
+      *block = a.head.block;
+      return &a.head.report;
+    }
+  return nullptr;
+}
+
+std::optional<std::int64_t> params_of(const NodeReport* r) {
+  return r ? std::optional<std::int64_t>(r->cost.params) : std::nullopt;
+}
+std::optional<std::int64_t> macs_of(const NodeReport* r) {
+  return r ? std::optional<std::int64_t>(r->cost.macs) : std::nullopt;
+}
+
+std::string change(const std::string& base, const std::string& other) {
+  if (base.empty()) return other + " (only here)";
+  if (other.empty()) return base + " (only in baseline)";
+  return base == other ? base : base + " → " + other;
+}
+
+void add_cost_row(ReportTable& t, const std::string& name, const std::string& what, const NodeReport* b,
+                  const NodeReport* o) {
+  t.rows.push_back({name, what, count_text(params_of(b)), count_text(params_of(o)),
+                    ratio_text(cost_ratio(params_of(b), params_of(o))), count_text(macs_of(b)), count_text(macs_of(o)),
+                    ratio_text(cost_ratio(macs_of(b), macs_of(o)))});
+}
+
+}  // namespace
+
+ReportTable branch_table(const VariantSummary& base, const VariantSummary& other) {
+  ReportTable t;
+  add_column(t, "layer / branch", false);
+  add_column(t, "structure", false);
+  for (const std::string& title : {"params " + base.label, "params " + other.label, std::string("ratio"),
+                                   "MACs " + base.label, "MACs " + other.label, std::string("ratio")})
+    add_column(t, title, true);
+  if (!base.model || !other.model) return t;
+  for (const std::string& layer : other.differing_layers) {
+    std::string base_block, other_block;
+    const NodeReport* b = layer_report(*base.model, layer, &base_block);
+    const NodeReport* o = layer_report(*other.model, layer, &other_block);
+    add_cost_row(t, layer, change(base_block, other_block), b, o);
+    std::vector<std::string> base_names, other_names;
+    if (b)
+      for (const NodeReport& c : b->children) base_names.push_back(c.name);
+    if (o)
+      for (const NodeReport& c : o->children) other_names.push_back(c.name);
+    for (const AlignedRow& row : align_by_name({base_names, other_names})) {
+      const NodeReport* bc = row.index[0] ? &b->children[*row.index[0]] : nullptr;
+      const NodeReport* oc = row.index[1] ? &o->children[*row.index[1]] : nullptr;
+      add_cost_row(t, layer + "." + row.name, change(bc ? bc->what : "", oc ? oc->what : ""), bc, oc);
+    }
+  }
   return t;
 }
 

@@ -26,6 +26,10 @@ ReportTable unfinished_runs_table(const Report& report);
 ReportTable reused_runs_table(const Report& report);
 // Per-layer params and MACs of `other` next to `base`, with ratios and a total row.
 ReportTable layer_table(const VariantSummary& base, const VariantSummary& other);
+// Params and MACs of each branch of the layers `other` configures differently from `base`, next to `base`'s, with
+// ratios: each such layer (a subtotal), then its branches matched by name. From the variants' rebuilt networks
+// (variant_models.h); no rows when nothing differs or either has no network.
+ReportTable branch_table(const VariantSummary& base, const VariantSummary& other);
 // "98.70 ± 0.05 (n=2) vs 98.50 ± 0.10 (n=3) (+0.20 pp)"
 std::string accuracy_comparison(const VariantSummary& base, const VariantSummary& other);
 // Indices of the variants that get a per-layer comparison with the baseline (all others that have layers).

@@ -12,7 +12,9 @@ packages=(
   libtorch-dev libtomlplusplus-dev libfmt-dev libsqlite3-dev catch2 libcli11-dev zlib1g-dev
   sqlite3                 # to open runs.db by hand
   dataset-fashion-mnist   # Fashion-MNIST, gzipped IDX files
-  chromium                # headless browser: the HTML report's test checks that its charts draw
+  chromium                # headless browser: the HTML report's tests check that its charts and diagrams draw
+  libgraphviz-dev         # Graphviz's libraries (libgvc, libcgraph; renderers in libgvc6): incept graph, diagrams
+  fonts-dejavu-core       # a font for Graphviz to measure labels with (and Chromium to draw them)
   libopenblas0-pthread    # LibTorch's BLAS (libblas.so.3): ~35x the reference BLAS here; incept runs it 1-threaded
   slurm-wlm munge         # the Slurm tests start a single-node Slurm of their own (tests/slurm/single_node_slurm.sh)
 )

@@ -3,6 +3,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <utility>
+#include <vector>
 
 #include "tests/support/temp_files.h"
 #include "tests/support/tiny_config.h"
@@ -12,6 +17,16 @@ using incept::testing::TempDir;
 
 namespace {
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// The whitespace-separated cells of the line of `text` that starts with `start` (none when there is no such line).
+std::vector<std::string> row_cells(const std::string& text, const std::string& start) {
+  const auto at = text.find(start);
+  if (at == std::string::npos || (at > 0 && text[at - 1] != '\n')) return {};
+  std::istringstream line(text.substr(at, text.find('\n', at) - at));
+  std::vector<std::string> cells;
+  for (std::string cell; line >> cell;) cells.push_back(cell);
+  return cells;
+}
 }  // namespace
 
 TEST_CASE("incept summary prints totals and JSON with the documented keys", "[cli]") {
@@ -87,7 +102,7 @@ TEST_CASE("usage errors exit 2 and name what was wrong, never CLI11's own codes"
     const char* args;
     const char* message;
   };
-  for (const Case& c : {Case{"frobnicate", "error: unknown command 'frobnicate' (commands: summary, compare,"},
+  for (const Case& c : {Case{"frobnicate", "error: unknown command 'frobnicate' (commands: summary, graph, compare,"},
                         Case{"sumary configs/mnist/reduced.toml", "unknown command 'sumary'; did you mean 'summary'?"},
                         Case{"train", "error: config is required"},
                         Case{"train configs/mnist/reduced.toml --bogus", "--bogus"},
@@ -194,4 +209,92 @@ TEST_CASE("commands that fail leave no files behind", "[cli]") {
   CHECK(contains(refused.err, "created by a newer incept (schema 99"));
   CHECK_FALSE(std::filesystem::exists(tmp.path() / "future.db-wal"));
   CHECK_FALSE(std::filesystem::exists(tmp.path() / "future.db-shm"));
+}
+
+TEST_CASE("incept summary --depth 2 prints torchinfo's tree and columns", "[cli][summary]") {
+  auto r = run_incept("summary configs/mnist/reduced.toml --depth 2");
+  REQUIRE(r.status == 0);
+  for (const char* part : {"layer (depth-idx)", "block / op", "kernel", "input", "output", "params %", "MACs %",
+                           "trainable",
+                           // the tree, numbered per depth through the whole model as torchinfo does
+                           "├─stem: 1-1", "├─inception1: 1-2", "│    └─branch1x1: 2-1", "│    └─branch3x3: 2-2",
+                           "├─inception2: 1-4", "│    └─branch1x1: 2-5",
+                           "non-trainable params:  0"})
+    CHECK(contains(r.out, part));
+  // A row: the stem conv, 1x28x28 -> 8x28x28, 3x3 kernel at stride 1, 80 params (0.21% of 37,922), 56,448 MACs
+  // (2.41% of 2,345,344), trainable.
+  CHECK(row_cells(r.out, "├─stem: 1-1") == std::vector<std::string>{"├─stem:", "1-1", "conv", "3x3/1", "1x28x28",
+                                                                     "8x28x28", "80", "0.21%", "56,448", "2.41%",
+                                                                     "yes"});
+  // A pool has no parameters: no share, nothing to train.
+  CHECK(row_cells(r.out, "├─pool1: 1-3") == std::vector<std::string>{"├─pool1:", "1-3", "maxpool", "3x3/2",
+                                                                      "32x28x28", "32x13x13", "0", "--", "0", "--",
+                                                                      "--"});
+
+  auto depth3 = run_incept("summary configs/mnist/reduced.toml --depth 3");
+  REQUIRE(depth3.status == 0);
+  CHECK(contains(depth3.out, "│    │    └─reduce: 3-1"));
+
+  auto aux = run_incept("summary configs/imagenet/googlenet.toml");
+  REQUIRE(aux.status == 0);
+  CHECK(contains(aux.out, "├─aux1: 1-"));
+  CHECK(contains(aux.out, "aux_googlenet (aux at inception4a, weight 0.3)"));
+
+  auto j = run_incept("summary configs/mnist/reduced.toml --json --depth 2");
+  REQUIRE(j.status == 0);
+  for (const char* key : {"\"depth_idx\":\"1-1\"", "\"kernel\":\"3x3/1\"", "\"input_shape\":[1,28,28]",
+                          "\"depth_idx\":\"2-2\"", "\"block\":\"1x1 -> 3x3\""})
+    CHECK(contains(j.out, key));
+}
+
+TEST_CASE("incept graph writes the picture in the format its file names", "[cli][graph]") {
+  TempDir tmp;
+  const std::string dir = tmp.path().string();
+  for (const auto& [file, magic] : std::vector<std::pair<std::string, std::string>>{
+           {"net.svg", "<?xml"}, {"net.png", "\x89PNG"}, {"net.pdf", "%PDF"}, {"net.dot", "digraph"}}) {
+    INFO(file);
+    auto r = run_incept("graph configs/mnist/reduced.toml -o '" + dir + "/" + file + "'");
+    REQUIRE(r.status == 0);
+    CHECK(contains(r.out, "wrote " + dir + "/" + file));
+    std::ifstream in(dir + "/" + file, std::ios::binary);
+    std::string head(magic.size(), '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    CHECK(head == magic);
+  }
+  auto dot = run_incept("graph configs/mnist/reduced.toml --format dot --depth 1 --set model.inception2.out=32");
+  REQUIRE(dot.status == 0);
+  CHECK(contains(dot.out, "digraph"));
+  CHECK(contains(dot.out, "\"inception2\""));
+  CHECK(contains(dot.out, "32→128 ch"));  // the --set took effect: 4 branches of 32
+
+  auto unknown = run_incept("graph configs/mnist/reduced.toml -o '" + dir + "/net.gif'");
+  CHECK(unknown.status == 1);
+  CHECK(contains(unknown.err, "cannot tell the picture format from"));
+  auto depth = run_incept("graph configs/mnist/reduced.toml --depth 4");
+  CHECK(depth.status == 2);
+  auto bad_config = run_incept("graph configs/mnist/reduced.toml --set model.inception1.blok=x");
+  CHECK(bad_config.status == 2);
+  CHECK(contains(bad_config.err, "did you mean 'block'"));
+}
+
+TEST_CASE("incept compare --graph draws the layers that differ, or says there are none", "[cli][graph]") {
+  TempDir tmp;
+  const std::string out = tmp.path().string() + "/cmp.svg";
+  auto r = run_incept("compare configs/mnist/reduced.toml configs/mnist/naive.toml --graph -o '" + out + "'");
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "inception1, inception2, inception3 differ"));
+  std::ifstream in(out);
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(contains(svg, "<title>cluster_1/inception1</title>"));
+  CHECK(contains(svg, "<title>cluster_2/inception1</title>"));
+  CHECK(contains(svg, "[2] configs/mnist/naive.toml"));
+
+  auto same = run_incept("compare configs/mnist/reduced.toml configs/mnist/reduced.toml --graph");
+  CHECK(same.status == 1);
+  CHECK(contains(same.err, "configured alike"));
+  auto both = run_incept("compare configs/mnist/reduced.toml configs/mnist/naive.toml --graph --json");
+  CHECK(both.status == 1);
+  auto format_alone = run_incept("compare configs/mnist/reduced.toml configs/mnist/naive.toml --format svg");
+  CHECK(format_alone.status == 2);
+  CHECK(contains(format_alone.err, "--graph"));
 }

@@ -126,7 +126,7 @@ TEST_CASE("every config in configs/ builds a module whose numel equals the count
     check_module_matches(cfg.model, cfg.model.cost().macs < 50'000'000);
     ++checked;
   }
-  CHECK(checked >= 7);
+  CHECK(checked >= 18);
 }
 
 TEST_CASE("conv and linear MACs follow the fvcore convention", "[counting]") {
@@ -229,5 +229,130 @@ out = 5
   const std::string json = summary_json(m, "m", 1);
   CHECK(json.find("\"other_ops\":1221") != std::string::npos);
   CHECK(json.find("\"total\":0.008586883544921875}") != std::string::npos);  // 9004 / 2^20, exactly
+  check_module_matches(m, true);
+}
+
+TEST_CASE("the residual switch wraps a layer in x + scale * proj(block(x)), counted by hand", "[counting][residual]") {
+  incept::testing::TempDir tmp;
+  const ModelSpec m = load_experiment(tmp.write("m.toml", R"(
+[model]
+input = [4, 6, 6]
+[[model.layers]]
+name = "c"
+block = "conv"
+out = 8
+kernel = 3
+padding = 1
+residual = true
+residual_scale = 0.5
+)")).model;
+  // block: 3x3 conv 4 -> 8 with bias and ReLU: params 8*4*9 + 8 = 296; MACs 8*36 * 36 = 10,368;
+  //        other_ops 288 bias + 288 ReLU.
+  // proj:  1x1 conv 8 -> 4 with bias, no BN, no activation: params 4*8 + 4 = 36; MACs 4*36 * 8 = 1,152;
+  //        other_ops 144 bias.
+  // x + 0.5 * proj -> ReLU on 4x6x6 = 144 elements: 144 adds + 144 multiplies + 144 ReLU.
+  const NodeReport& r = m.layers.at(0).report;
+  CHECK(r.output == Shape::chw(4, 6, 6));
+  CHECK(r.cost.params == 296 + 36);
+  CHECK(r.cost.macs == 10368 + 1152);
+  CHECK(r.cost.other_ops == 576 + 144 + 3 * 144);
+  // Kept for backward: conv 288 + ReLU 288, proj 144, the sum 144 and its ReLU 144.
+  CHECK(r.activation_elems == 576 + 144 + 288);
+  check_module_matches(m, true);
+  // Named like the IR: the block's conv and the projection live under the layer's body.
+  Network net(m);
+  std::vector<std::string> names;
+  for (const auto& p : net->named_parameters()) names.push_back(p.key());
+  CHECK(names == std::vector<std::string>{"c.body.conv.conv.weight", "c.body.conv.conv.bias", "c.body.proj.conv.weight",
+                                          "c.body.proj.conv.bias"});
+
+  // residual_activation = none and residual_scale = 1: the add alone.
+  const ModelSpec plain = load_experiment(tmp.write("p.toml", R"(
+[model]
+input = [4, 6, 6]
+[[model.layers]]
+name = "c"
+block = "conv"
+out = 8
+kernel = 3
+padding = 1
+residual = true
+residual_activation = "none"
+)")).model;
+  CHECK(plain.layers.at(0).report.cost.other_ops == 576 + 144 + 144);
+}
+
+TEST_CASE("Inception-v4, Inception-ResNet-v2 and Xception: timm's published counts, Inception-ResNet-v1's own",
+          "[counting][timm]") {
+  // Published: timm's inception_v4, inception_resnet_v2 and legacy_xception with 1000 classes (parameters only; BN
+  // running statistics are buffers). The module built from each config must hold exactly as many.
+  auto v4 = load("configs/imagenet/inception_v4.toml");
+  CHECK(v4.model.cost().params == 42679816);
+  CHECK(std::llround(v4.model.cost().macs / 1e6) == 12254);
+  CHECK(shape_of(v4.model, "stem") == Shape::chw(384, 35, 35));
+  CHECK(shape_of(v4.model, "inception_a4") == Shape::chw(384, 35, 35));
+  CHECK(shape_of(v4.model, "reduction_a") == Shape::chw(1024, 17, 17));
+  CHECK(shape_of(v4.model, "inception_b7") == Shape::chw(1024, 17, 17));
+  CHECK(shape_of(v4.model, "reduction_b") == Shape::chw(1536, 8, 8));
+  CHECK(shape_of(v4.model, "inception_c3") == Shape::chw(1536, 8, 8));
+  check_module_matches(v4.model, false);
+
+  auto irv2 = load("configs/imagenet/inception_resnet_v2.toml");
+  CHECK(irv2.model.cost().params == 55843464);
+  CHECK(std::llround(irv2.model.cost().macs / 1e6) == 13156);
+  CHECK(shape_of(irv2.model, "stem") == Shape::chw(320, 35, 35));
+  CHECK(shape_of(irv2.model, "mixed_6a") == Shape::chw(1088, 17, 17));
+  CHECK(shape_of(irv2.model, "mixed_7a") == Shape::chw(2080, 8, 8));
+  CHECK(shape_of(irv2.model, "conv2d_7b") == Shape::chw(1536, 8, 8));
+  check_module_matches(irv2.model, false);
+
+  auto xception = load("configs/imagenet/xception.toml");
+  CHECK(xception.model.cost().params == 22855952);
+  CHECK(std::llround(xception.model.cost().macs / 1e6) == 8357);
+  CHECK(shape_of(xception.model, "conv2") == Shape::chw(64, 147, 147));
+  CHECK(shape_of(xception.model, "block1") == Shape::chw(128, 74, 74));
+  CHECK(shape_of(xception.model, "block3") == Shape::chw(728, 19, 19));
+  CHECK(shape_of(xception.model, "block11") == Shape::chw(728, 19, 19));
+  CHECK(shape_of(xception.model, "block12") == Shape::chw(1024, 10, 10));
+  CHECK(shape_of(xception.model, "conv4") == Shape::chw(2048, 10, 10));
+  check_module_matches(xception.model, false);
+
+  // No published figure: what this config counts, pinned so that a change to it is seen.
+  auto irv1 = load("configs/imagenet/inception_resnet_v1.toml");
+  CHECK(irv1.model.cost().params == 24357096);
+  CHECK(std::llround(irv1.model.cost().macs / 1e6) == 6309);
+  CHECK(shape_of(irv1.model, "stem") == Shape::chw(256, 35, 35));
+  CHECK(shape_of(irv1.model, "mixed_6a") == Shape::chw(896, 17, 17));
+  CHECK(shape_of(irv1.model, "mixed_7a") == Shape::chw(1792, 8, 8));
+  check_module_matches(irv1.model, false);
+}
+
+TEST_CASE("an Inception-ResNet block counts its branches, its linear projection and the sum", "[counting][residual]") {
+  // inception_resnet_a on 16x8x8 (1,024 elements) with every width 4 and plain convs (bias, no BN):
+  //   branch1x1 16->4: 68; branch3x3 16->4 (68), 4->4 3x3 (148); branch3x3dbl 68 + 148 + 148
+  //   proj 12 -> 16 with bias: 12*16 + 16 = 208. Params 68 + 216 + 364 + 208 = 856.
+  //   MACs per pixel: 64 + (64 + 144) + (64 + 144 + 144) + 192 = 816, times 64 pixels = 52,224.
+  //   other_ops: bias + ReLU on each of the 6 branch convs' 256 elements = 3,072; proj bias 1,024;
+  //   the sum x + 0.17 * proj: 1,024 adds + 1,024 multiplies; ReLU 1,024.
+  incept::testing::TempDir tmp;
+  const ModelSpec m = load_experiment(tmp.write("m.toml", R"(
+[model]
+input = [16, 8, 8]
+[model.defaults.inception_resnet_a]
+ch1x1 = 4
+ch3x3red = 4
+ch3x3 = 4
+ch3x3dbl_red = 4
+ch3x3dbl_1 = 4
+ch3x3dbl_2 = 4
+[[model.layers]]
+name = "block35"
+block = "inception_resnet_a"
+)")).model;
+  const NodeReport& r = m.layers.at(0).report;
+  CHECK(r.output == Shape::chw(16, 8, 8));
+  CHECK(r.cost.params == 856);
+  CHECK(r.cost.macs == 52224);
+  CHECK(r.cost.other_ops == 3072 + 1024 + 3 * 1024);
   check_module_matches(m, true);
 }

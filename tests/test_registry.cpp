@@ -16,14 +16,19 @@ using namespace incept;
 
 namespace {
 
+// The input every block is tried on: 35x35 is the smallest grid the stems reduce without running out of pixels
+// (Inception-v4's ends at 2x2), and the grid of the Inception-A and block35 stages.
+constexpr std::int64_t kSide = 35;
+const Shape kBlockInput = Shape::chw(8, kSide, kSide);
+
 // A one-layer config exercising `def` with its required parameters filled in (aux heads hang off a 1x1 trunk).
-std::string single_block_config(const BlockDef& def, bool bn) {
-  std::string params;
+std::string single_block_config(const BlockDef& def, bool bn, const std::string& extra = "") {
+  std::string params = extra;
   for (const auto& p : def.params) {
     if (!p.required()) continue;
     params += fmt::format("{} = {}\n", p.name, p.type == ParamType::IntPair ? "3" : "4");
   }
-  std::string model = fmt::format("[model]\ninput = [8, 17, 17]\nbn = {}\n", bn ? "true" : "false");
+  std::string model = fmt::format("[model]\ninput = [8, {}, {}]\nbn = {}\n", kSide, kSide, bn ? "true" : "false");
   if (def.role == BlockRole::AuxHead)
     return model + "[[model.layers]]\nname = \"trunk\"\nblock = \"conv\"\nout = 8\nkernel = 1\n" +
            fmt::format("[[model.aux]]\nname = \"head\"\nblock = \"{}\"\nat = \"trunk\"\n{}", def.name, params);
@@ -34,7 +39,7 @@ std::string single_block_config(const BlockDef& def, bool bn) {
 
 TEST_CASE("every registered block is documented", "[registry]") {
   const BlockRegistry& r = builtin_registry();
-  CHECK(r.names().size() >= 17);
+  CHECK(r.names().size() >= 33);
   for (const auto& [name, def] : r.all()) {
     INFO(name);
     CHECK(!def.summary.empty());
@@ -47,7 +52,12 @@ TEST_CASE("every registered block is documented", "[registry]") {
   for (const char* required : {"conv", "maxpool", "avgpool", "global_avgpool", "dropout", "flatten", "linear",
                                "inception_naive", "inception_reduced", "inception_v1", "inception_v3_a",
                                "inception_v3_b", "inception_v3_c", "inception_v3_reduction_a",
-                               "inception_v3_reduction_b", "aux_googlenet", "aux_v3"})
+                               "inception_v3_reduction_b", "aux_googlenet", "aux_v3", "separable_conv",
+                               "inception_v4_stem", "inception_v4_a", "inception_v4_b", "inception_v4_c",
+                               "inception_v4_reduction_a", "inception_v4_reduction_b", "inception_resnet_v1_stem",
+                               "inception_resnet_v2_stem", "inception_resnet_a", "inception_resnet_b",
+                               "inception_resnet_c", "inception_resnet_reduction_b", "xception_entry",
+                               "xception_middle", "xception_exit"})
     CHECK(r.find(required) != nullptr);
 }
 
@@ -61,7 +71,7 @@ TEST_CASE("every block builds a module whose parameters match its count, plain a
       const LayerSpec& layer = def.role == BlockRole::AuxHead ? spec.aux.at(0).head : spec.layers.at(0);
       const NodeReport& rep = layer.report;
       // Read from the expansion, not from def.has_convs, so a block that has a conv cannot skip the BN checks.
-      const bool has_conv = contains_op(layer.ir, OpKind::Conv);
+      const bool has_conv = contains_conv(layer.ir);
       CHECK(def.has_convs == has_conv);
       Network net(spec);
       CHECK(count_parameters(*net) == spec.cost().params + spec.aux_cost().params);
@@ -75,13 +85,63 @@ TEST_CASE("every block builds a module whose parameters match its count, plain a
       CHECK((bn_layers > 0) == (bn && has_conv));
       torch::NoGradGuard no_grad;
       net->train();
-      ForwardResult out = net->forward_train(torch::randn({2, 8, 17, 17}));
+      ForwardResult out = net->forward_train(torch::randn({2, 8, kSide, kSide}));
       torch::Tensor y = def.role == BlockRole::AuxHead ? out.aux.at(0) : out.logits;
       std::vector<std::int64_t> expected = {2};
       expected.insert(expected.end(), rep.output.dims.begin(), rep.output.dims.end());
       CHECK(y.sizes().vec() == expected);
     }
   }
+}
+
+TEST_CASE("every block that takes the residual switch builds it, or refuses it naming both shapes", "[registry]") {
+  incept::testing::TempDir tmp;
+  int built = 0, refused = 0;
+  for (const auto& [name, def] : builtin_registry().all()) {
+    INFO(name);
+    // Main-path blocks with a convolution that are not residual already take the switch; no other block does.
+    const std::vector<ParamDoc> params = all_params(def);
+    const bool listed =
+        std::any_of(params.begin(), params.end(), [](const ParamDoc& p) { return p.name == "residual"; });
+    CHECK(listed == def.takes_residual);
+    if (!def.takes_residual) continue;
+    const ModelSpec plain = load_experiment(tmp.write(name + ".toml", single_block_config(def, false))).model;
+    const Shape in = kBlockInput, out = plain.layers.at(0).report.output;
+    const std::string path =
+        tmp.write(name + "_res.toml", single_block_config(def, false, "residual = true\nresidual_scale = 0.2\n"));
+    if (out.height() != in.height() || out.width() != in.width()) {
+      // A block that changes the grid cannot be added to its input: the error names the layer and both shapes.
+      try {
+        load_experiment(path);
+        FAIL("a residual connection around a grid change was accepted");
+      } catch (const ConfigError& e) {
+        const std::string msg = e.what();
+        INFO(msg);
+        CHECK(msg.find("layer 'layer' (" + name + ")") != std::string::npos);
+        CHECK(msg.find("residual connection") != std::string::npos);
+        CHECK(msg.find(fmt::format("outputs 8x{}x{}", out.height(), out.width())) != std::string::npos);
+        CHECK(msg.find("its input is " + in.str()) != std::string::npos);
+      }
+      ++refused;
+      continue;
+    }
+    const ModelSpec spec = load_experiment(path).model;
+    const NodeReport& rep = spec.layers.at(0).report;
+    CHECK(rep.output == in);  // projected back to the input's channels
+    // The projection is a 1x1 conv with bias from the block's channels to the input's.
+    CHECK(rep.cost.params == plain.cost().params + out.channels() * 8 + 8);
+    // The add, the scale multiply and the ReLU after the sum, one op per element each, on top of the projection's
+    // bias adds.
+    CHECK(rep.cost.other_ops == plain.cost().other_ops + 4 * in.numel());
+    Network net(spec);
+    CHECK(count_parameters(*net) == spec.cost().params);
+    torch::NoGradGuard no_grad;
+    CHECK(net->forward(torch::randn({2, 8, kSide, kSide})).sizes().vec() ==
+          std::vector<std::int64_t>{2, 8, kSide, kSide});
+    ++built;
+  }
+  CHECK(built >= 5);
+  CHECK(refused >= 2);
 }
 
 TEST_CASE("batch-norm variants drop the conv bias unless asked to keep it", "[registry]") {
@@ -111,7 +171,7 @@ TEST_CASE("registering a block twice names both definitions", "[registry]") {
   }
 }
 
-TEST_CASE("a block takes the conv switches exactly when its expansion has a conv", "[registry]") {
+TEST_CASE("a block takes the conv and residual switches exactly when its expansion calls for them", "[registry]") {
   BlockRegistry r;
   auto add = [&](const std::string& name, Node node) {
     r.add(BlockDef{name, "s", "d", {blocks::channels("out", "channels")}, BlockRole::Layer,
@@ -120,8 +180,17 @@ TEST_CASE("a block takes the conv switches exactly when its expansion has a conv
   };
   add("pool", max_pool("p", {3, 3}, {1, 1}));
   add("nested", concat("c", {max_pool("p", {3, 3}, {1, 1}), sequence("s", {relu("r"), conv_same("k", {}, 4, 3)})}));
+  add("separable", sequence("s", {separable_conv("k", {}, 4, {3, 3})}));
+  add("residual", residual("r", conv_same("k", {}, 8, 3)));
   CHECK_FALSE(r.find("pool")->has_convs);
   CHECK(r.find("nested")->has_convs);
+  CHECK(r.find("separable")->has_convs);
+  // The residual switch goes to conv-bearing blocks that are not residual already.
+  CHECK_FALSE(r.find("pool")->takes_residual);
+  CHECK(r.find("nested")->takes_residual);
+  CHECK(r.find("separable")->takes_residual);
+  CHECK(r.find("residual")->has_convs);
+  CHECK_FALSE(r.find("residual")->takes_residual);
   // Hand-setting the flag has no effect: the registry derives it.
   BlockDef claimed{"claimed", "s", "d", {}, BlockRole::Layer,
                    [](const BlockArgs&, const BlockContext&) { return relu("r"); }};

@@ -97,16 +97,37 @@
     });
   }
 
-  // Test accuracy per epoch, mean over the seeds of each variant.
+  // A colour with some transparency, for the band behind a line.
+  function translucent(hex, alpha) {
+    const value = parseInt(hex.slice(1), 16);
+    return `rgba(${(value >> 16) & 255}, ${(value >> 8) & 255}, ${value & 255}, ${alpha})`;
+  }
+
+  // Test accuracy per epoch: the mean over the seeds of each variant as a line, and behind it a band from the
+  // lowest to the highest seed, so a gap between two curves can be told from seed noise. One seed has no band.
   function learningCurves(canvas) {
     const datasets = [];
     variants.forEach((v, index) => {
       if (v.curve.length === 0) return;
+      const color = colorOf(index);
       datasets.push({
         label: v.label,
-        data: v.curve.map((p) => ({ x: p.epoch, y: percent(p.test_acc), n: p.n })),
-        borderColor: colorOf(index),
-        backgroundColor: colorOf(index),
+        data: v.curve.map((p) => ({
+          x: p.epoch, y: percent(p.test_acc), n: p.n, std: percent(p.std), min: percent(p.min), max: percent(p.max),
+        })),
+        borderColor: color,
+        backgroundColor: color,
+      });
+      const spread = v.curve.filter((p) => p.n >= 2);
+      if (spread.length === 0) return;
+      const band = { band: true, pointRadius: 0, pointHitRadius: 0, borderWidth: 0, borderColor: color };
+      datasets.push({ ...band, label: `${v.label} (highest seed)`, data: spread.map((p) => ({ x: p.epoch, y: percent(p.max) })) });
+      datasets.push({
+        ...band,
+        label: `${v.label} (lowest seed)`,
+        data: spread.map((p) => ({ x: p.epoch, y: percent(p.min) })),
+        fill: '-1',
+        backgroundColor: translucent(color, 0.18),
       });
     });
     if (datasets.length === 0) return null;
@@ -119,9 +140,11 @@
           y: { title: { display: true, text: 'test accuracy %' } },
         },
         plugins: {
+          legend: { labels: { filter: (item, data) => !data.datasets[item.datasetIndex].band } },
           tooltip: {
+            filter: (item) => !item.dataset.band,
             callbacks: {
-              label: (item) => `${item.dataset.label}: ${item.raw.y.toFixed(2)}% at epoch ${item.raw.x} (n=${item.raw.n})`,
+              label: (item) => `${item.dataset.label}: ${accuracyText(item.raw)} at epoch ${item.raw.x}`,
             },
           },
         },

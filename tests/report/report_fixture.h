@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/config/experiment_config.h"
 #include "experiments/store/run_store.h"
 
 namespace incept::report_test {
@@ -46,7 +47,7 @@ inline std::string read_text(const std::string& path) {
 inline std::string variant_config(const std::string& variant, std::int64_t seed) {
   std::string text = "name = \"mnist-" + variant + "\"\ndescription = \"variant " + variant +
                      "\"\n\n[data]\ndataset = \"mnist\"\n\n[model]\ninput = [1, 28, 28]\n\n"
-                     "[[model.layers]]\nname = \"stem\"\nblock = \"conv\"\nout = 8\n\n"
+                     "[[model.layers]]\nname = \"stem\"\nblock = \"conv\"\nout = 8\nkernel = 3\npadding = 1\n\n"
                      "[[model.layers]]\nname = \"inception1\"\nblock = \"inception_reduced\"\nout = 8\n";
   if (variant == "ratio=0.25") text += "ratio = 0.25\n";
   text += "\n[[model.layers]]\nname = \"classifier\"\nblock = \"linear\"\nout = 10\n";
@@ -55,16 +56,14 @@ inline std::string variant_config(const std::string& variant, std::int64_t seed)
   return text;
 }
 
+// The layers training records for a variant: its config resolved, as the trainer records them.
 inline std::vector<LayerRecord> variant_layers(const std::string& variant) {
-  const bool naive = variant == "naive";
-  const std::int64_t inception_params = naive ? 3000 : variant == "reduced" ? 1000 : 600;
-  const std::int64_t inception_macs = naive ? 2000000 : variant == "reduced" ? 800000 : 500000;
-  return {
-      {0, 0, "stem", "conv", "[8, 28, 28]", 80, 56448},
-      {0, 1, "inception1", naive ? "inception_naive" : "inception_reduced", "[32, 28, 28]", inception_params,
-       inception_macs},
-      {0, 2, "classifier", "linear", "[10]", 250890, 250880},
-  };
+  const ExperimentConfig cfg = resolve_experiment(toml::parse(variant_config(variant, 1)), "fixture " + variant);
+  std::vector<LayerRecord> out;
+  int idx = 0;
+  for (const LayerSpec& l : cfg.model.layers)
+    out.push_back({0, idx++, l.name, l.block, l.report.output.str(), l.report.cost.params, l.report.cost.macs});
+  return out;
 }
 
 struct PlannedRun {
@@ -127,6 +126,60 @@ inline void write_blocks_sweep(const std::string& path) {
       {"ratio=0.25", 1, "completed", {0.93, 0.96}}, {"ratio=0.25", 2, "failed", {}},
   };
   for (const PlannedRun& run : runs) record_run(store, run);
+}
+
+// The main job's four variants (scripts/main_job.sh: seed 004's reduced and naive networks, each with the seed's
+// N(0, 0.1) init and with Xavier init), trained alone, three seeds each so accuracies show their widest form;
+// configs as `incept train` resolves them, made-up epochs. Run ids 1-12: variants in that order, seeds 0-2.
+inline void write_main_job_runs(const std::string& path) {
+  struct Variant {
+    std::string config;
+    std::vector<std::string> sets;
+    double acc;
+  };
+  const std::string dir = std::string(INCEPT_SOURCE_DIR) + "/configs/mnist/";
+  const std::vector<Variant> variants = {
+      {"reduced.toml", {}, 0.9788},
+      {"naive.toml", {}, 0.1135},
+      {"reduced.toml", {"name=mnist-reduced-xavier", "train.init=xavier"}, 0.9861},
+      {"naive.toml", {"name=mnist-naive-xavier", "train.init=xavier"}, 0.9873},
+  };
+  RunStore store = RunStore::open(path);
+  for (const Variant& v : variants)
+    for (std::int64_t seed = 0; seed < 3; ++seed) {
+      std::vector<std::string> sets = v.sets;
+      sets.push_back("train.seed=" + std::to_string(seed));
+      const ExperimentConfig cfg = load_experiment(dir + v.config, sets);
+      RunRecord r;
+      r.name = cfg.name;
+      r.config_toml = cfg.toml_text;
+      r.config_hash = cfg.hash;
+      r.device = "cpu";
+      r.torch_version = "1.13.1";
+      r.seed = seed;
+      r.params = cfg.model.cost().params + cfg.model.aux_cost().params;
+      r.macs = cfg.model.cost().macs;
+      r.epochs_planned = 2;
+      const std::int64_t id = store.begin_run(r);
+      std::vector<LayerRecord> layers;
+      int idx = 0;
+      for (const LayerSpec& l : cfg.model.layers)
+        layers.push_back({id, idx++, l.name, l.block, l.report.output.str(), l.report.cost.params, l.report.cost.macs});
+      store.add_layers(id, layers);
+      for (int epoch = 1; epoch <= 2; ++epoch) {
+        EpochRecord e;
+        e.run_id = id;
+        e.epoch = epoch;
+        e.train_loss = 0.3 / epoch;
+        e.test_loss = 0.25 / epoch;
+        e.test_acc = e.train_acc = v.acc - 0.01 * (2 - epoch) + 0.001 * static_cast<double>(seed);
+        e.lr = 0.1;
+        e.seconds = 60.0;
+        e.images_per_s = 2345.6;
+        store.record_epoch(e);
+      }
+      store.finish_run(id, RunStatus::completed, 120.0);
+    }
 }
 
 }  // namespace incept::report_test

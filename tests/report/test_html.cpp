@@ -11,6 +11,7 @@
 #include "reports/render_html.h"
 #include "reports/report_request.h"
 #include "reports/report_script.h"
+#include "tests/report/headless_chromium.h"
 #include "tests/report/report_fixture.h"
 #include "tests/support/skip.h"
 
@@ -57,25 +58,6 @@ std::string evil_db(const ScratchDir& dir) {
   store.record_epoch(e);
   store.finish_run(evil, RunStatus::completed, 1.0);
   return path;
-}
-
-std::optional<std::string> find_chromium() {
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
-    if (std::system(("command -v " + std::string(name) + " >/dev/null 2>&1").c_str()) == 0) return std::string(name);
-  return std::nullopt;
-}
-
-// The DOM after the page's scripts ran, as headless Chromium serialises it.
-std::string rendered_dom(const std::string& chromium, const ScratchDir& dir, const std::string& html_path) {
-  const std::string out = dir.file("dom.html"), err = dir.file("chromium.log");
-  const std::string cmd = "timeout 120 " + chromium +
-                          " --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir='" +
-                          dir.file("profile") + "' --window-size=1280,2000 --virtual-time-budget=5000 --dump-dom 'file://" +
-                          html_path + "' > '" + out + "' 2> '" + err + "'";
-  const int status = std::system(cmd.c_str());
-  INFO("chromium log: " << read_text(err));
-  REQUIRE(status == 0);
-  return read_text(out);
 }
 
 int count_of(const std::string& text, const std::string& what) {
@@ -181,4 +163,83 @@ TEST_CASE("the html report draws its charts in headless Chromium", "[report][htm
     CHECK(sized == kChartCount);
     CHECK_FALSE(dom.find("<script>alert") != std::string::npos);  // the hostile name stayed text
   }
+  // The blocks sweep draws its variants' inception1 next to the baseline's: boxes with nodes in them.
+  const std::string page = dir.file("probed.html");
+  {
+    std::ofstream(page, std::ios::binary) << with_layout_probe(html_report(blocks_db(dir), "blocks"));
+  }
+  const std::map<std::string, std::string> data = body_data(rendered_dom(*chromium, dir, page));
+  REQUIRE(data.count("data-diagrams"));
+  const std::string diagrams = data.at("data-diagrams");
+  INFO(diagrams);
+  const std::regex drawn(R"((\d+)x(\d+):(\d+))");
+  int boxes = 0;
+  for (auto it = std::sregex_iterator(diagrams.begin(), diagrams.end(), drawn); it != std::sregex_iterator(); ++it) {
+    CHECK(std::stoi((*it)[1]) > 0);
+    CHECK(std::stoi((*it)[2]) > 0);
+    CHECK(std::stoi((*it)[3]) > 0);
+    ++boxes;
+  }
+  CHECK(boxes == 2);  // reduced and ratio=0.25, each against naive
+}
+
+namespace {
+
+std::string main_job_html(const ScratchDir& dir) {
+  const std::string db = dir.file("main.db");
+  write_main_job_runs(db);
+  ReportRequest request;
+  request.db = db;
+  request.runs = "1-12";
+  request.baseline = "mnist-reduced";
+  return render_report(load_report(request), "html");
+}
+
+}  // namespace
+
+TEST_CASE("the main job's report draws the blocks that differ next to the baseline's, inline", "[report][html]") {
+  ScratchDir dir;
+  const std::string html = main_job_html(dir);
+  // One column for the three blocks that switch together, named by the path --set takes.
+  CHECK_THAT(html, Contains("<th>model.<wbr>inception1/<wbr>2/<wbr>3.<wbr>block</th><th>train.<wbr>init</th>"));
+  // mnist-naive: its three blocks drawn against mnist-reduced's, inline; mnist-naive-xavier has the same blocks
+  // and points there rather than repeating the drawing; mnist-reduced-xavier differs in its init only.
+  CHECK(count_of(html, "<svg class=\"diagram\"") == 1);
+  CHECK_THAT(html, Contains("configured as in <a href=\"#variant-2\">mnist-naive</a>"));
+  CHECK_THAT(html, Contains("<title>cluster_1/inception1</title>") && Contains("<title>cluster_2/inception3</title>"));
+  CHECK_THAT(html, Contains("16+16+16+80 = 128 ch"));  // naive inception3's concatenation, exactly
+  // Still one self-contained page: the SVG has no prolog, DOCTYPE or external reference.
+  CHECK_FALSE(html.find("<?xml") != std::string::npos);
+  CHECK_FALSE(html.find("<!DOCTYPE svg") != std::string::npos);
+  CHECK_FALSE(std::regex_search(html, std::regex(R"((src|href)\s*=\s*["']?\s*(https?:)?//)", std::regex::icase)));
+  // The branches of the blocks that differ, with ratios.
+  CHECK_THAT(html, Contains("<h4>Branches of the layers that differ</h4>"));
+  CHECK_THAT(html, Contains("<td>inception2.branch5x5</td><td>1x1 -&gt; 5x5 → conv 5x5/1 +relu</td>"));
+}
+
+TEST_CASE("the main job's report renders its diagrams and fits a 1280 px window in headless Chromium",
+          "[report][html][chromium]") {
+  const std::optional<std::string> chromium = find_chromium();
+  if (!chromium)
+    INCEPT_SKIP("chromium is not installed (bash scripts/setup.sh installs it): layout not checked in a browser");
+  ScratchDir dir;
+  const std::string page = dir.file("main.html");
+  {
+    std::ofstream(page, std::ios::binary) << with_layout_probe(main_job_html(dir));
+  }
+  const std::map<std::string, std::string> data = body_data(rendered_dom(*chromium, dir, page, 1280));
+  REQUIRE(data.count("data-viewport-width"));
+  INFO("window " << data.at("data-window-width") << " px, page " << data.at("data-page-width") << " px");
+  CHECK(data.at("data-window-width") == "1280");
+  CHECK(std::stoi(data.at("data-page-width")) <= std::stoi(data.at("data-viewport-width")));
+  CHECK(data.at("data-overflowing") == "");  // nothing sticks out, no table scrolls sideways
+  CHECK(data.at("data-charts-drawn") == std::to_string(kChartCount));
+  // One drawing, with a box on the page and every node of both columns in it (3 blocks of 9 and 3 of 6 nodes,
+  // an input ahead of each).
+  const std::string diagrams = data.at("data-diagrams");
+  std::smatch size;
+  REQUIRE(std::regex_match(diagrams, size, std::regex(R"((\d+)x(\d+):(\d+))")));
+  CHECK(std::stoi(size[1]) > 600);
+  CHECK(std::stoi(size[2]) > 300);
+  CHECK(std::stoi(size[3]) == 3 * 9 + 3 * 6 + 2 * 3);
 }

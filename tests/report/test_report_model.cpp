@@ -104,7 +104,7 @@ TEST_CASE("diverged and failed runs are counted by status, not hidden", "[report
 TEST_CASE("only the settings that differ between variants are reported", "[report][model]") {
   const Report r = blocks_report();
   // name, description and train.seed differ too, but never distinguish variants.
-  const std::vector<std::string> keys = {"model.layers.inception1.block", "model.layers.inception1.ratio"};
+  const std::vector<std::string> keys = {"model.inception1.block", "model.inception1.ratio"};
   CHECK(r.setting_keys == keys);
   using Setting = std::optional<std::string>;
   CHECK(variant(r, "naive").settings == std::vector<Setting>{"inception_naive", std::nullopt});
@@ -115,8 +115,8 @@ TEST_CASE("only the settings that differ between variants are reported", "[repor
 TEST_CASE("costs come from the runs, speed from their epochs", "[report][model]") {
   const Report r = blocks_report();
   const VariantSummary& naive = variant(r, "naive");
-  CHECK(naive.params == 80 + 3000 + 250890);
-  CHECK(naive.macs == 56448 + 2000000 + 250880);
+  CHECK(naive.params == 80 + 2264 + 250890);
+  CHECK(naive.macs == 56448 + 1756160 + 250880);
   CHECK(naive.seconds_per_epoch == Approx(4.0));
   CHECK(naive.images_per_s == Approx(15000));
   REQUIRE(naive.layers.size() == 3);
@@ -164,4 +164,54 @@ TEST_CASE("runs trained alone are labelled by name, and repeated seeds pool", "[
   CHECK(r.variants[0].test_acc.n == 2);
   CHECK(r.variants[0].test_acc.mean == Approx(0.96));
   CHECK(r.variants[1].label == "blocks/naive");  // mixed sources: the sweep disambiguates
+}
+
+TEST_CASE("each variant's network is built again from its stored config, against the baseline's",
+          "[report][model]") {
+  const Report r = blocks_report();
+  for (const VariantSummary& v : r.variants) {
+    INFO(v.label);
+    REQUIRE(v.model);
+    CHECK(v.model_note.empty());  // the fixture recorded what the configs build to
+    CHECK(v.model->cost().params == v.params);
+  }
+  CHECK(variant(r, "naive").differing_layers.empty());  // the baseline
+  CHECK(variant(r, "reduced").differing_layers == std::vector<std::string>{"inception1"});
+  CHECK(variant(r, "ratio=0.25").differing_layers == std::vector<std::string>{"inception1"});
+}
+
+TEST_CASE("a stored config that no longer builds, or builds to other figures, is said so, not drawn silently",
+          "[report][model]") {
+  ScratchDir dir;
+  const std::string path = dir.file("runs.db");
+  {
+    RunStore store = RunStore::open(path);
+    record_run(store, {"reduced", 1, "completed", {0.97}, "", "mnist-reduced"});
+    // A run whose block has been renamed since it trained.
+    RunRecord renamed = *store.get_run(record_run(store, {"naive", 1, "completed", {0.96}, "", "mnist-old"}));
+    renamed.name = "mnist-renamed";
+    const std::string old_block = "block = \"inception_naive\"";
+    renamed.config_toml.replace(renamed.config_toml.find(old_block), old_block.size(), "block = \"inception_naive_v0\"");
+    store.finish_run(store.begin_run(renamed), RunStatus::completed, 1.0);
+    // A run that recorded other figures than its config builds to today (a block's definition changed since).
+    RunRecord changed = *store.get_run(record_run(store, {"naive", 2, "completed", {0.96}, "", "mnist-changed"}));
+    changed.params += 100;
+    store.finish_run(store.begin_run(changed), RunStatus::completed, 1.0);
+  }
+  ReportRequest request;
+  request.db = path;
+  const Report r = load_report(request);
+  const VariantSummary& renamed = variant(r, "mnist-renamed");
+  CHECK_FALSE(renamed.model);
+  CHECK_THAT(renamed.model_note, Contains("does not build with this incept") && Contains("inception_naive_v0"));
+  CHECK(renamed.differing_layers.empty());
+  const VariantSummary& changed = variant(r, "mnist-changed");
+  REQUIRE(changed.model);
+  CHECK_THAT(changed.model_note, Contains("builds to 253,234 params") && Contains("against the 253,334"));
+  // Both reach the reader.
+  const std::string md = render_report(r, "md");
+  CHECK_THAT(md, Contains(renamed.model_note));
+  CHECK_THAT(md, Contains(changed.model_note));
+  const std::string html = render_report(r, "html");
+  CHECK_THAT(html, Contains("does not build with this incept"));
 }

@@ -156,6 +156,10 @@ TEST_CASE("the ready-made sweeps load and cost what their configs cost") {
       {"configs/sweeps/batch_norm.toml", 6, {"bn=false", "bn=true"}, {37'922, 0}},
       {"configs/sweeps/v1_vs_v3_fashion.toml", 6, {"v1", "v3_a"}, {39'994, 38'650}},
       {"configs/sweeps/seed004_reproduction.toml", 24, {"epochs=2", "epochs=4"}, {37'922, 37'922}, 12},
+      // Projected residuals add a 32x32 1x1 conv with bias to each of the five blocks; identity ones cost nothing.
+      {"configs/sweeps/residual_vs_plain.toml", 15,
+       {"plain", "residual_proj", "residual_proj_scale_0_1", "residual", "residual_scale_0_1"},
+       {15'002, 15'002 + 5 * (32 * 32 + 32), 20'282, 15'002, 15'002}},
   };
   for (const Expected& e : expected) {
     INFO(e.file);
@@ -173,6 +177,14 @@ TEST_CASE("the ready-made sweeps load and cost what their configs cost") {
       if (e.params[i] != 0) CHECK(r.params == e.params[i]);
       for (std::int64_t seed = 0; seed < e.seeds; ++seed)
         CHECK(resolved[i * per_variant + static_cast<std::size_t>(seed)].variant.seed == seed);
+    }
+    if (e.file.find("residual_vs_plain") != std::string::npos) {
+      // The projections' MACs: 32*32 per pixel on 3 blocks at 13x13 and 2 at 6x6.
+      CHECK(resolved[3].macs == resolved[0].macs + 32 * 32 * (3 * 13 * 13 + 2 * 6 * 6));
+      CHECK(resolved[9].macs == resolved[0].macs);
+      CHECK(resolved[12].macs == resolved[0].macs);
+      CHECK(resolved[3].config_toml.find("residual = true") != std::string::npos);
+      CHECK(resolved[0].config_toml.find("residual = true") == std::string::npos);
     }
   }
   // Naive vs reduced is exactly the two seed-004 configs.
