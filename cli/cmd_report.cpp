@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "framework/diagnostics.h"
+#include "platform/write_file.h"
 #include "reports/report_request.h"
 
 namespace incept {
@@ -27,13 +28,6 @@ struct ReportOptions {
 // A page full of inlined JavaScript is no use in a terminal, so HTML always goes to a file.
 constexpr const char* kDefaultHtmlOutput = "report.html";
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw UserError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-}
-
 void run_report(const ReportOptions& o) {
   const Report report = load_report(o.request);
   const std::string text = render_report(report, o.format);
@@ -42,7 +36,7 @@ void run_report(const ReportOptions& o) {
     std::cout << text;
     return;
   }
-  write_file(output, text);
+  write_file_atomically(output, text);
   std::cout << fmt::format("wrote {} ({} variant{}, {} run{})\n", output, report.variants.size(),
                            report.variants.size() == 1 ? "" : "s", report.run_count(),
                            report.run_count() == 1 ? "" : "s");

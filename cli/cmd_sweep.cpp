@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "experiments/slurm/job_folder.h"
+#include "platform/write_file.h"
 #include "experiments/slurm/slurm_sweep.h"
 #include "experiments/store/run_store.h"
 #include "experiments/sweep/claims.h"

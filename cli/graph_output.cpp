@@ -13,6 +13,7 @@
 #include "diagrams/graphviz.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
+#include "platform/write_file.h"
 
 namespace incept {
 
@@ -44,10 +45,7 @@ std::string write_graph(const Diagram& diagram, const GraphOutput& out) {
     std::cout << data << std::flush;
     return format;
   }
-  std::ofstream file(out.path, std::ios::binary | std::ios::trunc);
-  file << data;
-  file.close();
-  if (!file) throw UserError(fmt::format("cannot write {}: {}", out.path, std::strerror(errno)));
+  write_file_atomically(out.path, data);
   return format;
 }
 

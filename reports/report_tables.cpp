@@ -151,6 +151,27 @@ void add_cost_row(ReportTable& t, const std::string& name, const std::string& wh
                     ratio_text(cost_ratio(macs_of(b), macs_of(o)))});
 }
 
+// The parts of two versions of one node, matched by name, as rows `path.part`. A node with at most two parts wraps
+// a structure rather than being a set of branches (a residual layer: its body and shortcut; a body: its branches and
+// the 1x1 projection), so a part of it that has parts of its own is opened too, down to the branches a reader
+// compares; a block of three or more branches lists just its branches.
+void add_part_rows(ReportTable& t, const std::string& path, const NodeReport* b, const NodeReport* o, int depth) {
+  std::vector<std::string> base_names, other_names;
+  if (b)
+    for (const NodeReport& c : b->children) base_names.push_back(c.name);
+  if (o)
+    for (const NodeReport& c : o->children) other_names.push_back(c.name);
+  const bool wrapper = (b && b->children.size() <= 2) || (o && o->children.size() <= 2);
+  for (const AlignedRow& row : align_by_name({base_names, other_names})) {
+    const NodeReport* bc = row.index[0] ? &b->children[*row.index[0]] : nullptr;
+    const NodeReport* oc = row.index[1] ? &o->children[*row.index[1]] : nullptr;
+    const std::string part = path + "." + row.name;
+    add_cost_row(t, part, change(bc ? bc->what : "", oc ? oc->what : ""), bc, oc);
+    const bool has_parts = (bc && bc->children.size() > 1) || (oc && oc->children.size() > 1);
+    if (wrapper && has_parts && depth < 4) add_part_rows(t, part, bc, oc, depth + 1);
+  }
+}
+
 }  // namespace
 
 ReportTable branch_table(const VariantSummary& base, const VariantSummary& other) {
@@ -166,16 +187,7 @@ ReportTable branch_table(const VariantSummary& base, const VariantSummary& other
     const NodeReport* b = layer_report(*base.model, layer, &base_block);
     const NodeReport* o = layer_report(*other.model, layer, &other_block);
     add_cost_row(t, layer, change(base_block, other_block), b, o);
-    std::vector<std::string> base_names, other_names;
-    if (b)
-      for (const NodeReport& c : b->children) base_names.push_back(c.name);
-    if (o)
-      for (const NodeReport& c : o->children) other_names.push_back(c.name);
-    for (const AlignedRow& row : align_by_name({base_names, other_names})) {
-      const NodeReport* bc = row.index[0] ? &b->children[*row.index[0]] : nullptr;
-      const NodeReport* oc = row.index[1] ? &o->children[*row.index[1]] : nullptr;
-      add_cost_row(t, layer + "." + row.name, change(bc ? bc->what : "", oc ? oc->what : ""), bc, oc);
-    }
+    add_part_rows(t, layer, b, o, 1);
   }
   return t;
 }

@@ -15,6 +15,7 @@
 
 #include "experiments/store/run_store.h"
 #include "framework/diagnostics.h"
+#include "platform/write_file.h"
 
 namespace incept {
 
@@ -71,19 +72,6 @@ std::string create_submission_folder(const std::string& main_db, const std::stri
     if (ec) throw UserError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
   }
   throw UserError(fmt::format("cannot create a folder for sweep {} in {}", sweep, root.string()));
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw UserError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw UserError(fmt::format("cannot write {}: {}", path, ec.message()));
 }
 
 void write_submission(const SlurmSubmission& s) {

@@ -59,7 +59,4 @@ std::vector<SlurmSubmission> submissions_of(const std::string& main_db, const st
 // Marks the submission finished, with a line about what was joined.
 void mark_finished(const SlurmSubmission& s, const std::string& summary);
 
-// Writes `text` to `path` through a temporary file renamed into place.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace incept

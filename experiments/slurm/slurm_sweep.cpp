@@ -29,6 +29,7 @@
 #include "experiments/sweep/sweep_report.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
+#include "platform/write_file.h"
 
 namespace incept {
 

@@ -50,6 +50,7 @@ inline std::string variant_config(const std::string& variant, std::int64_t seed)
                      "[[model.layers]]\nname = \"stem\"\nblock = \"conv\"\nout = 8\nkernel = 3\npadding = 1\n\n"
                      "[[model.layers]]\nname = \"inception1\"\nblock = \"inception_reduced\"\nout = 8\n";
   if (variant == "ratio=0.25") text += "ratio = 0.25\n";
+  if (variant == "residual") text += "residual = true\n";
   text += "\n[[model.layers]]\nname = \"classifier\"\nblock = \"linear\"\nout = 10\n";
   if (variant == "naive") text += "\n[model.inception1]\nblock = \"inception_naive\"\n";
   text += "\n[train]\nepochs = 2\nlr = 0.1\nseed = " + std::to_string(seed) + "\n";

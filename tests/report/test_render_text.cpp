@@ -94,6 +94,26 @@ TEST_CASE("markdown compares the branches of the layers that differ, with ratios
   CHECK_FALSE(md.find("| stem.") != std::string::npos);
 }
 
+TEST_CASE("the branch table opens a residual layer down to its branches and its projection", "[report][md]") {
+  ScratchDir dir;
+  const std::string path = dir.file("runs.db");
+  {
+    RunStore store = RunStore::open(path);
+    record_run(store, {"reduced", 1, "completed", {0.9}, "res"});
+    record_run(store, {"residual", 1, "completed", {0.9}, "res"});
+  }
+  ReportRequest request;
+  request.db = path;
+  request.sweep = "res";
+  const std::string md = render_markdown(load_report(request));
+  // x + proj(block(x)): the block's 32 channels projected back to its 8 input channels by a 1x1 conv with bias
+  // (32*8 + 8 = 264 params, 8*28*28*32 = 200,704 MACs); the branches are those of the plain block.
+  CHECK_THAT(md, Contains("| inception1 | inception_reduced | 1,320 | 1,584 | 1.20× |"));
+  CHECK_THAT(md, Contains("| inception1.body.proj | conv 1x1/1 (only here) | - | 264 | - | - | 200,704 | - |"));
+  CHECK_THAT(md, Contains("| inception1.body.block.branch1x1 |"));
+  CHECK_THAT(md, Contains("| inception1.body.block.branch5x5 |"));
+}
+
 TEST_CASE("markdown escapes table breakers in user-chosen names", "[report][md]") {
   ScratchDir dir;
   const std::string path = dir.file("runs.db");
