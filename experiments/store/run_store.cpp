@@ -331,12 +331,13 @@ void merge_sweeps(const RunStore& in, Connection& out, const std::string& what) 
 void insert_calibration(Connection& db, const Calibration& c, const std::string& what) {
   Statement st(db,
                "INSERT OR IGNORE INTO calibrations (uid, measured_at, host, cores, workload, config_name, jobs, "
-               "threads, images_per_s, peak_rss) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+               "threads, images_per_s, peak_rss, load) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                what);
   for (const CalibrationPoint& p : c.points) {
     st.reset();
     st.bind(1, c.uid).bind(2, c.measured_at).bind(3, c.host).bind(4, c.cores).bind(5, c.workload);
     st.bind(6, c.config_name).bind(7, p.jobs).bind(8, p.threads).bind(9, p.images_per_s).bind(10, p.peak_rss);
+    st.bind(11, c.load);
     st.run();
   }
 }
@@ -344,7 +345,7 @@ void insert_calibration(Connection& db, const Calibration& c, const std::string&
 std::vector<Calibration> read_calibrations(Connection& db, const char* where, const std::string& what,
                                            const std::function<void(Statement&)>& bind) {
   const std::string sql = fmt::format(
-      "SELECT uid, measured_at, host, cores, workload, config_name, jobs, threads, images_per_s, peak_rss "
+      "SELECT uid, measured_at, host, cores, workload, config_name, jobs, threads, images_per_s, peak_rss, load "
       "FROM calibrations {} ORDER BY measured_at, uid, jobs, threads",
       where);
   Statement st(db, sql.c_str(), what);
@@ -359,6 +360,7 @@ std::vector<Calibration> read_calibrations(Connection& db, const char* where, co
       c.cores = static_cast<int>(st.int64(3));
       c.workload = st.text(4);
       c.config_name = st.text(5);
+      c.load = st.real(10);
       out.push_back(std::move(c));
     }
     out.back().points.push_back(CalibrationPoint{static_cast<int>(st.int64(6)), static_cast<int>(st.int64(7)),

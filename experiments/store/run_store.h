@@ -148,6 +148,7 @@ struct Calibration {
   int cores = 0;             // the cores the sweep could use
   std::string workload;      // calibration_workload(): the experiment without seed and epochs
   std::string config_name;
+  double load = 0;           // the host's 1-minute load average before measuring (other work shares the cores)
   std::vector<CalibrationPoint> points;
 };
 

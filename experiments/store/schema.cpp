@@ -163,6 +163,7 @@ CREATE TABLE calibrations (
   threads      INTEGER NOT NULL,             -- threads of each
   images_per_s REAL    NOT NULL,             -- training images per second, all of them together
   peak_rss     INTEGER NOT NULL DEFAULT 0,   -- bytes, the largest of one training
+  load         REAL    NOT NULL DEFAULT 0,   -- the host's 1-minute load average before the calibration
   PRIMARY KEY (uid, jobs, threads)
 ) WITHOUT ROWID;
 CREATE INDEX calibrations_by_workload ON calibrations(host, cores, workload, measured_at);

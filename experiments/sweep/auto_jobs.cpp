@@ -56,6 +56,13 @@ std::string duration_text(double seconds) {
   return fmt::format("{:.1f} h", seconds / 3600);
 }
 
+// The 1-minute load average (other processes sharing the cores); 0 when unknown.
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double load = 0;
+  return in >> load ? load : 0;
+}
+
 JobsDecision decided(JobsSplit s, std::vector<std::string> why) {
   JobsDecision d;
   d.split = s;
@@ -176,6 +183,7 @@ Calibration calibrate(const AutoJobsRequest& r, const ResolvedVariant& network, 
   Calibration c;
   c.host = this_host_name();
   c.cores = r.cores;
+  c.load = load_average();
   c.workload = workload;
   c.config_name = network.config_name;
   int number = 0;
@@ -271,8 +279,9 @@ JobsDecision choose_from_calibration(const Calibration& c, const std::vector<dou
       best_seconds = seconds;
     }
   }
-  std::vector<std::string> why{fmt::format("{} {} on {} ({}, {} cores; images/s of all the trainings together): {}",
-                                           source, c.config_name, c.host, c.measured_at, c.cores,
+  std::vector<std::string> why{fmt::format("{} {} on {} ({}, {} cores, load {:.2f}; images/s of all the trainings "
+                                           "together): {}",
+                                           source, c.config_name, c.host, c.measured_at, c.cores, c.load,
                                            join(measured, ", "))};
   if (!best) {
     why.push_back("no measured split fits in memory; one training at a time");

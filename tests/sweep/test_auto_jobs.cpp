@@ -127,6 +127,7 @@ TEST_CASE("a calibration recorded in the log for this host, core count and netwo
   c.cores = 2;
   c.workload = calibration_workload(r.plan[0].variant);
   c.config_name = "net";
+  c.load = 0.25;
   c.points = {{1, 2, 1000, 0}, {2, 1, 1500, 0}};
   RunStore::open(r.db_path).record_calibration(c);
   // Every seed and length of the network is one workload.
@@ -139,6 +140,7 @@ TEST_CASE("a calibration recorded in the log for this host, core count and netwo
   CHECK_FALSE(d.pending);
   CHECK(d.split.jobs == 2);
   CHECK_THAT(why(d), Contains("measured earlier (recorded in the log) for net on " + this_host_name()));
+  CHECK_THAT(why(d), Contains("2 cores, load 0.25"));
   r.cores = 4;  // another core count: not this calibration
   CHECK(decide_jobs(r).pending);
 }
