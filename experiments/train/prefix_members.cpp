@@ -137,8 +137,16 @@ void PrefixMembers::record_epoch_without_checkpoint(const EpochRecord& epoch) {
 
 void PrefixMembers::finish(RunStatus status, double train_seconds,
                            const std::function<std::string(const Member&)>& error_for) {
-  for (Member& m : members_)
-    if (riding(m)) end(m, status, train_seconds, error_for(m));
+  for (Member& m : members_) {
+    if (!riding(m)) continue;
+    // Every member ends before the training does; one still riding when it completed never had its last epoch
+    // recorded, and is not completed.
+    if (status == RunStatus::completed)
+      end(m, RunStatus::failed, train_seconds,
+          fmt::format("the training it was recorded from completed without recording its epoch {}", m.epochs));
+    else
+      end(m, status, train_seconds, error_for(m));
+  }
 }
 
 void PrefixMembers::end(Member& m, RunStatus status, double train_seconds, const std::string& error) {
