@@ -17,6 +17,8 @@ namespace {
 // Turns a schema-3 log back into what schema 2 wrote: the columns and tables of migration 3 dropped.
 void downgrade_to_schema_2(const std::string& db) {
   sql_exec(db, R"sql(
+ALTER TABLE runs DROP COLUMN trained_with;
+DROP TABLE calibrations;
 DROP INDEX runs_by_uid;
 DROP INDEX runs_by_experiment;
 ALTER TABLE runs DROP COLUMN uid;
