@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -49,6 +50,9 @@ std::map<std::pair<std::string, std::int64_t>, RunRecord> runs_by_cell(const std
   return out;
 }
 
+// Equal, NaN included (a diverged epoch's figures are NaN on both sides; the log stores NaN as NULL).
+bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
 // Every recorded figure of a run, which must be equal bit for bit (times excepted).
 void check_same_figures(const std::string& db_a, const RunRecord& a, const std::string& db_b, const RunRecord& b) {
   INFO("run " << a.id << " of " << db_a << " against run " << b.id << " of " << db_b);
@@ -64,11 +68,11 @@ void check_same_figures(const std::string& db_a, const RunRecord& a, const std::
   for (std::size_t i = 0; i < ea.size(); ++i) {
     INFO("epoch " << ea[i].epoch);
     CHECK(ea[i].epoch == eb[i].epoch);
-    CHECK(ea[i].train_loss == eb[i].train_loss);
-    CHECK(ea[i].train_acc == eb[i].train_acc);
-    CHECK(ea[i].test_loss == eb[i].test_loss);
-    CHECK(ea[i].test_acc == eb[i].test_acc);
-    CHECK(ea[i].lr == eb[i].lr);
+    CHECK(same(ea[i].train_loss, eb[i].train_loss));
+    CHECK(same(ea[i].train_acc, eb[i].train_acc));
+    CHECK(same(ea[i].test_loss, eb[i].test_loss));
+    CHECK(same(ea[i].test_acc, eb[i].test_acc));
+    CHECK(same(ea[i].lr, eb[i].lr));
   }
 }
 
@@ -246,6 +250,38 @@ TEST_CASE("an interrupted group leaves every member truthful, and its runs resum
                                                      stopped.at({"epochs=4", 0}).id, stopped.at({"epochs=3", 0}).id)));
     for (const auto& [cell, run] : runs_by_cell(db)) check_same_figures(db, run, ref_db, expected.at(cell));
   }
+}
+
+TEST_CASE("a group that diverges ends each member as training it alone would: completed before, diverged after") {
+  TempDir dir;
+  // A rate no network survives: the loss overflows within the first epochs.
+  write_sweep(dir, "name = \"boom\"\nbase = \"tiny.toml\"\n[set]\n\"train.lr\" = 1e5\n"
+                   "[grid]\n\"train.epochs\" = [1, 3, 4]\n");
+  const CommandResult r = run_incept("sweep sweep.toml --jobs 2 --db runs.db", dir.path().string());
+  INFO(output(r));
+  CHECK(r.status == 0);  // diverged is an outcome, not a failure of the sweep
+  const CommandResult alone =
+      run_incept("sweep sweep.toml --jobs 2 --no-prefix-reuse --db alone.db", dir.path().string());
+  INFO(output(alone));
+  const auto runs = runs_by_cell(db_in(dir, "runs.db"));
+  const auto separate = runs_by_cell(db_in(dir, "alone.db"));
+  REQUIRE(runs.size() == 3);
+  const RunRecord& leader = runs.at({"epochs=4", 0});
+  REQUIRE(leader.status == RunStatus::diverged);
+  int diverged_members = 0;
+  for (const auto& [cell, run] : runs) {
+    INFO(cell.first);
+    const RunRecord& own = separate.at(cell);
+    check_same_figures(db_in(dir, "runs.db"), run, db_in(dir, "alone.db"), own);
+    if (run.status != RunStatus::diverged) continue;
+    // The same batch, the same words; a member adds whose training it was.
+    CHECK_THAT(run.error, Catch::StartsWith(own.error));
+    if (&run != &leader) {
+      ++diverged_members;
+      CHECK_THAT(run.error, Catch::Contains("trained with run " + std::to_string(leader.id)));
+    }
+  }
+  CHECK(diverged_members >= 1);
 }
 
 TEST_CASE("jobs auto says what it picked and why, records its calibration and reuses it") {
