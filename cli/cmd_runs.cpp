@@ -75,6 +75,7 @@ void write_run_fields(JsonWriter& w, const RunRecord& r) {
   optional_value(w, r.best_test_acc);
   w.key("train_seconds").value(r.train_seconds);
   w.key("epochs_planned").value(r.epochs_planned).key("epochs_done").value(r.epochs_done);
+  w.key("trained_with").value(r.trained_with);
   w.key("started_at").value(r.started_at).key("finished_at").value(r.finished_at);
   w.key("heartbeat_at").value(r.heartbeat_at).key("claimed_at").value(r.claimed_at);
   w.key("error").value(r.error).key("checkpoint_path").value(r.checkpoint.path);
@@ -162,6 +163,10 @@ std::string run_fields_text(const RunRecord& r) {
   field("final test %", percent(r.final_test_acc));
   field("epochs", epochs_progress(r));
   field("train seconds", fixed(r.train_seconds, 1));
+  if (!r.trained_with.empty())
+    field("trained with", fmt::format("run uid {} (prefix reuse: its epochs were recorded from that run's training, "
+                                      "the same computation up to this run's last epoch)",
+                                      r.trained_with));
   field("started", r.started_at);
   field("finished", or_dash(r.finished_at));
   field("heartbeat", r.heartbeat_at);

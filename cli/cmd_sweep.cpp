@@ -1,6 +1,8 @@
 #include "cli/cmd_sweep.h"
 #include "cli/option_checks.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -14,8 +16,10 @@
 #include "platform/write_file.h"
 #include "experiments/slurm/slurm_sweep.h"
 #include "experiments/store/run_store.h"
+#include "experiments/sweep/auto_jobs.h"
 #include "experiments/sweep/claims.h"
 #include "experiments/sweep/plan.h"
+#include "experiments/sweep/prefix_groups.h"
 #include "experiments/sweep/runner.h"
 #include "experiments/sweep/shard.h"
 #include "experiments/sweep/sweep.h"
@@ -28,11 +32,15 @@ namespace incept {
 
 namespace {
 
+std::string plural_cores(int cores) { return fmt::format("{} core{} available", cores, cores == 1 ? "" : "s"); }
+
 struct SweepArgs {
   std::string file;
   std::string db = "runs.db";
   bool dry_run = false;
-  int jobs = 1;
+  std::string jobs = "auto";  // "auto" or a number (jobs_value())
+  bool calibrate = false;     // --jobs auto: measure now
+  bool no_prefix_reuse = false;
   std::string shard;
   bool fail_fast = false;
   std::vector<std::string> sets;
@@ -77,6 +85,54 @@ std::string count_of(const std::vector<PlannedVariant>& plan, PlanAction action)
   return std::to_string(n);
 }
 
+// Each cell that prefix reuse records from another cell's training, said in its plan (the claims may still group
+// differently when another process holds part of a group).
+void note_prefix_groups(std::vector<PlannedVariant>& plan, bool reuse) {
+  for (const PrefixGroup& g : prefix_groups(plan, reuse)) {
+    const SweepVariant& leader = plan[g.leader].variant.variant;
+    for (std::size_t m : g.members)
+      plan[m].reason += fmt::format(", recorded at its epoch {} from the training of #{} ({} seed={})",
+                                    plan[m].variant.prefix.epochs, leader.index + 1, leader.name, leader.seed);
+  }
+}
+
+// --jobs: the number given, or what --jobs auto decides for these cells on this machine (said with its reasons).
+JobsSplit jobs_split(const SweepArgs& a, const std::vector<PlannedVariant>& plan, const std::string& db,
+                     bool dry_run) {
+  const int cores = available_cores();
+  if (a.jobs != "auto") {
+    const int jobs = std::stoi(a.jobs);
+    const JobsSplit split{jobs, std::max(1, cores / jobs)};
+    if (dry_run)
+      std::cout << fmt::format("--jobs {}: {} at once, {} thread{} each ({})\n", jobs, jobs, split.threads,
+                               split.threads == 1 ? "" : "s", plural_cores(cores));
+    return split;
+  }
+  AutoJobsRequest r;
+  r.executable = std::filesystem::read_symlink("/proc/self/exe").string();
+  r.db_path = db;
+  r.plan = plan;
+  r.prefix_reuse = !a.no_prefix_reuse;
+  r.cores = cores;
+  r.calibrate = a.calibrate && !dry_run;
+  r.progress = &std::cout;
+  if (const char* s = std::getenv("INCEPT_CALIBRATION_SECONDS")) {
+    try {
+      r.probe_seconds = std::clamp(std::stod(s), 0.1, 600.0);
+    } catch (const std::exception&) {
+      throw UserError(fmt::format("INCEPT_CALIBRATION_SECONDS='{}': expected seconds", s));
+    }
+  }
+  // A dry run measures nothing: it says what a recorded calibration or the rules give, or that it would measure.
+  r.may_measure = !dry_run;
+  const JobsDecision d = decide_jobs(r);
+  std::cout << fmt::format("--jobs auto: {} ({})\n", d.pending ? "would calibrate first" : d.summary,
+                           plural_cores(cores));
+  for (const std::string& line : d.why) std::cout << "  " << line << "\n";
+  std::cout << std::flush;
+  return d.split;
+}
+
 int run_sweep_command(const SweepArgs& a) {
   Shard shard = a.shard.empty() ? Shard{} : parse_shard(a.shard);
   Sweep sweep = load_sweep(a.file, a.sets);
@@ -91,9 +147,12 @@ int run_sweep_command(const SweepArgs& a) {
   std::cout << sweep_headline(sweep, shard, mine.size());
   if (!a.only_cells.empty()) std::cout << fmt::format("only cells {}\n", a.only_cells);
 
+  const bool reuse = !a.no_prefix_reuse;
   if (a.dry_run) {
     std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, false));
+    note_prefix_groups(plan, reuse);
     std::cout << fmt::format("database {} (dry run: nothing is trained)\n", db) << plan_table(plan);
+    jobs_split(a, plan, db, true);
     return 0;
   }
 
@@ -101,21 +160,28 @@ int run_sweep_command(const SweepArgs& a) {
   if (a.slurm_worker) take_back_worker_log(db, sweep.name);
   else RunStore::open(db).mark_stale_runs();
   std::vector<PlannedVariant> plan = plan_sweep(mine, RunHistory::load(db, false));
-  SweepClaims claims(db, sweep, mine);
+  note_prefix_groups(plan, reuse);
+  const std::size_t trainings = prefix_groups(plan, reuse).size();
+  const JobsSplit split = jobs_split(a, plan, db, false);
+  SweepClaims claims(db, sweep, mine, reuse);
   SweepRunOptions options;
   options.executable = std::filesystem::read_symlink("/proc/self/exe").string();
   options.db_path = db;
   options.sweep_name = sweep.name;
-  options.jobs = a.jobs;
-  options.threads_per_job = std::max(1, available_cores() / a.jobs);
+  options.jobs = split.jobs;
+  options.threads_per_job = split.threads;
   options.fail_fast = a.fail_fast;
   options.forward_sigterm = !a.slurm_worker;
+  const std::size_t cells_to_run =
+      std::count_if(plan.begin(), plan.end(), [](const PlannedVariant& p) { return p.action != PlanAction::skip; });
   std::cout << fmt::format("database {}: {} to train, {} to resume, {} done or in progress elsewhere (as it "
-                           "stands now; cells are claimed one at a time); {} at once, {} thread{} each\n",
-                           db,
-                           count_of(plan, PlanAction::train), count_of(plan, PlanAction::resume),
-                           count_of(plan, PlanAction::skip), a.jobs, options.threads_per_job,
-                           options.threads_per_job == 1 ? "" : "s")
+                           "stands now; cells are claimed one at a time){}; {} at once, {} thread{} each\n",
+                           db, count_of(plan, PlanAction::train), count_of(plan, PlanAction::resume),
+                           count_of(plan, PlanAction::skip),
+                           trainings < cells_to_run
+                               ? fmt::format("; prefix reuse: {} trainings answer them", trainings)
+                               : "",
+                           options.jobs, options.threads_per_job, options.threads_per_job == 1 ? "" : "s")
             << std::flush;
   SweepResult result = run_sweep(claims, options);
   std::cout << "\n" << summary_table(result);
@@ -155,7 +221,8 @@ int sweep_command(const SweepArgs& a) {
     o.db = a.db;
     o.sets = a.sets;
     o.workers = a.workers;
-    o.jobs = a.jobs;
+    o.jobs = a.jobs == "auto" ? 0 : std::stoi(a.jobs);
+    o.prefix_reuse = !a.no_prefix_reuse;
     o.sbatch = a.sbatch;
     o.wait = a.wait;
     o.dry_run = a.dry_run;
@@ -181,8 +248,15 @@ void add_sweep_commands(CLI::App& app) {
   cmd->add_flag("--dry-run", a->dry_run,
                 "train nothing: list every variant with its params, MACs and plan (with --slurm: and the job "
                 "scripts; nothing is submitted)");
-  cmd->add_option("--jobs", a->jobs, "trainings at once, sharing the cores (default 1; with --slurm: in each worker)")
-      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--jobs", a->jobs,
+                  "trainings at once, sharing the cores: a number, or auto (default): chosen for this machine and "
+                  "network by a short calibration recorded in the log (with --slurm: in each worker, on its node)")
+      ->check(jobs_value());
+  cmd->add_flag("--calibrate", a->calibrate,
+                "with --jobs auto: measure now, even where the log has a calibration or the sweep is short");
+  cmd->add_flag("--no-prefix-reuse", a->no_prefix_reuse,
+                "train every cell on its own, also cells that differ only in train.epochs (by default the longest "
+                "is trained once and the shorter ones recorded from it at their last epoch)");
   CLI::Option* shard =
       cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)")
           ->check(non_empty());

@@ -1,12 +1,20 @@
-// Commands that train: train, resume.
+// Commands that train: train, resume, and the probe behind `incept sweep --jobs auto`.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "experiments/config/experiment_config.h"
+#include "experiments/train/throughput_probe.h"
 #include "experiments/train/trainer.h"
+#include "framework/diagnostics.h"
 
 namespace incept {
 
@@ -14,13 +22,49 @@ namespace {
 
 std::string percent(const std::optional<double>& v) { return v ? fmt::format("{:.2f}%", 100 * *v) : "-"; }
 
-// Exit status: exit_code(status) (0 completed, 1 failed, 3 diverged, 130 interrupted, like a shell's Ctrl-C).
-int report(const TrainOutcome& o, const std::string& db) {
-  std::cout << fmt::format("run {} {}: {} epochs, final test acc {}, best {}, {:.1f} s (database {})\n", o.run_id,
+void print_outcome(const TrainOutcome& o, const std::string& db, const std::string& note) {
+  std::cout << fmt::format("run {} {}: {} epochs, final test acc {}, best {}, {:.1f} s (database {}){}\n", o.run_id,
                            to_string(o.status), o.epochs_done, percent(o.final_test_acc), percent(o.best_test_acc),
-                           o.train_seconds, db);
+                           o.train_seconds, db, note);
+}
+
+// Exit status: exit_code(status) (0 completed, 1 failed, 3 diverged, 130 interrupted, like a shell's Ctrl-C), the
+// training's own: the runs recorded with it report their outcomes in the log and here.
+int report(const TrainOutcome& o, const std::string& db) {
+  for (const TrainOutcome& m : o.members) {
+    print_outcome(m, db, fmt::format("; recorded from run {}", o.run_id));
+    if (!m.error.empty() && m.status != o.status)
+      std::cerr << fmt::format("run {}: {}{}\n", m.run_id, m.status == RunStatus::failed ? "error: " : "", m.error);
+  }
+  print_outcome(o, db, "");
   if (!o.error.empty()) std::cerr << (o.status == RunStatus::failed ? "error: " : "") << o.error << "\n";
   return exit_code(o.status);
+}
+
+// --prefix-members FILE (from a sweep): [[member]] tables with `config` (a resolved config file), `variant` and
+// `experiment` (the experiment the sweep planned). Each is read with the training's --set overrides, so it runs
+// with the same execution settings (train.threads) and records them.
+std::vector<PrefixMemberConfig> read_prefix_members(const std::string& path, const std::vector<std::string>& sets) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw UserError(fmt::format("{}: {}", path, e.description()));
+  }
+  std::vector<PrefixMemberConfig> out;
+  const toml::array* members = t["member"].as_array();
+  if (!members) throw UserError(fmt::format("{}: no [[member]] tables", path));
+  for (const toml::node& node : *members) {
+    const toml::table* m = node.as_table();
+    const auto config = m ? (*m)["config"].value<std::string>() : std::nullopt;
+    if (!config) throw UserError(fmt::format("{}: a [[member]] without `config`", path));
+    PrefixMemberConfig c;
+    c.config = load_experiment(*config, sets);
+    c.variant = (*m)["variant"].value_or(std::string());
+    c.expect_experiment = (*m)["experiment"].value_or(std::string());
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -33,6 +77,8 @@ void add_train_commands(CLI::App& app) {
     bool quiet = false;
     std::int64_t run_id = 0;
     std::string sweep, variant, expect_experiment;
+    std::string prefix_members;
+    std::vector<std::int64_t> resume_with;
   };
   auto a = std::make_shared<Args>();
   CLI::App* train = app.add_subcommand("train", "train a config and record the run in the SQLite log");
@@ -44,6 +90,9 @@ void add_train_commands(CLI::App& app) {
   train->add_option("--variant", a->variant, "record the run as this sweep variant")->group("");
   train->add_option("--expect-experiment", a->expect_experiment, "refuse a config that is not this experiment")
       ->group("");
+  train->add_option("--prefix-members", a->prefix_members,
+                    "record these configs' runs from this training, each at its last epoch")
+      ->group("");
   train->callback([a] {
     ExperimentConfig cfg = load_experiment(a->config, a->sets);
     install_interrupt_handler();
@@ -53,6 +102,7 @@ void add_train_commands(CLI::App& app) {
     opts.sweep = a->sweep;
     opts.variant = a->variant;
     opts.expect_experiment = a->expect_experiment;
+    if (!a->prefix_members.empty()) opts.prefix_members = read_prefix_members(a->prefix_members, a->sets);
     int status = report(train_experiment(cfg, opts), a->db);
     if (status != 0) throw CLI::RuntimeError(status);
   });
@@ -62,13 +112,49 @@ void add_train_commands(CLI::App& app) {
   resume->add_option("run_id", r->run_id, "run id (see incept runs)")->required();
   resume->add_option("--db", r->db, "run database (default runs.db)")->check(non_empty());
   resume->add_flag("--quiet", r->quiet, "no progress output");
+  resume->add_option("--with-run", r->resume_with, "resume these runs with it (their checkpoints hold its state)")
+      ->group("");
   resume->callback([r] {
     install_interrupt_handler();
     TrainOptions opts;
     opts.db_path = r->db;
     opts.quiet = r->quiet;
+    opts.resume_with = r->resume_with;
     int status = report(resume_run(r->run_id, opts), r->db);
     if (status != 0) throw CLI::RuntimeError(status);
+  });
+
+  // For `incept sweep --jobs auto`, not for people (experiments/sweep/auto_jobs.h): prints "ready" once built and
+  // warmed up, waits for the sweep to create the --go file (so the probes of one split time the same seconds), then
+  // prints "throughput images_per_s=... batches=... seconds=... peak_rss=...".
+  struct ProbeArgs {
+    std::string config, go;
+    int threads = 1;
+    double seconds = 3;
+  };
+  auto p = std::make_shared<ProbeArgs>();
+  CLI::App* probe = app.add_subcommand("throughput-probe", "measure training throughput (for sweep --jobs auto)");
+  probe->group("");
+  probe->add_option("config", p->config, "config file (TOML)")->required();
+  probe->add_option("--threads", p->threads, "intra-op threads")->check(CLI::Range(1, 4096));
+  probe->add_option("--seconds", p->seconds, "timed window")->check(CLI::Range(0.1, 600.0));
+  probe->add_option("--go", p->go, "start the timed window once this file exists")->required();
+  probe->callback([p] {
+    const ExperimentConfig cfg = load_experiment(p->config);
+    const pid_t parent = ::getppid();
+    const ThroughputSample s = probe_training_throughput(cfg, p->threads, p->seconds, [&] {
+      std::cout << "ready" << std::endl;
+      // Without its sweep (stopped, killed) nobody creates the file: give up rather than wait forever.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(600);
+      while (!std::filesystem::exists(p->go)) {
+        if (::getppid() != parent || std::chrono::steady_clock::now() > deadline)
+          throw UserError("the sweep that started this probe went away");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+    std::cout << fmt::format("throughput images_per_s={:.3f} batches={} seconds={:.3f} peak_rss={}\n",
+                             s.images_per_s, s.batches, s.seconds, s.peak_rss)
+              << std::flush;
   });
 }
 

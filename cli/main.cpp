@@ -19,15 +19,17 @@
 
 namespace {
 
-std::vector<std::string> command_names(CLI::App& app) {
+// Every command, or only those for people (not the hidden ones incept runs itself, such as throughput-probe).
+std::vector<std::string> command_names(CLI::App& app, bool hidden_too = true) {
   std::vector<std::string> names;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    if (hidden_too || !sub->get_group().empty()) names.push_back(sub->get_name());
   return names;
 }
 
 // A mistyped command is named, with the nearest known ones: CLI11 alone would only say that one is required.
 int unknown_command(CLI::App& app, const std::string& word) {
-  const std::vector<std::string> names = command_names(app);
+  const std::vector<std::string> names = command_names(app, false);
   std::cerr << "error: unknown command '" << word << "'" << incept::did_you_mean(word, names)
             << " (commands: " << incept::join(names, ", ") << "; see incept --help)\n";
   return 2;

@@ -1,5 +1,6 @@
 #include "experiments/config/experiment_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -126,6 +127,12 @@ std::optional<std::string> data_model_mismatch(const ExperimentConfig& cfg) {
                        "layer with out = {}",
                        out.str(), d.dataset, classes, classes);
   return std::nullopt;
+}
+
+std::int64_t known_train_images(const DataConfig& d) {
+  // Both IDX datasets ship 60,000 training images; a smaller file is refused when it is loaded, not here.
+  const std::int64_t full = d.dataset == "synthetic" ? d.synthetic_train : 60000;
+  return d.train_limit > 0 ? std::min(full, d.train_limit) : full;
 }
 
 }  // namespace incept

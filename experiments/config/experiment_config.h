@@ -35,4 +35,8 @@ ExperimentConfig resolve_experiment(toml::table root, const std::string& path);
 // fit, or nullopt. Training checks the loaded data again; this lets a sweep's dry run find the mismatch.
 std::optional<std::string> data_model_mismatch(const ExperimentConfig& cfg);
 
+// Training images per epoch as far as [data] tells without reading the files: the synthetic size, MNIST's and
+// Fashion-MNIST's 60,000, capped by train_limit.
+std::int64_t known_train_images(const DataConfig& data);
+
 }  // namespace incept

@@ -1,8 +1,10 @@
 #include "experiments/config/experiment_identity.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
+#include "experiments/config/train_config.h"
 #include "framework/config_loader.h"
 
 namespace incept {
@@ -26,6 +28,14 @@ void erase_path(toml::table& root, std::string_view dotted) {
   if (inner->empty()) root.erase(head);
 }
 
+// Schedules whose rate at a position does not depend on train.epochs (experiments/train/optimization.cpp); a new
+// schedule is shared only once it is added here.
+constexpr std::array<std::string_view, 3> kSchedulesIndependentOfEpochs = {"constant", "step", "exponential"};
+
+std::string schedule_of(const toml::table& resolved) {
+  return resolved["train"]["schedule"].value<std::string>().value_or(TrainConfig{}.schedule);
+}
+
 }  // namespace
 
 bool is_execution_setting(const std::string& dotted_path) {
@@ -47,6 +57,28 @@ std::string stored_experiment_hash(const std::string& config_toml, SeedPolicy se
   } catch (const toml::parse_error&) {
     return "";
   }
+}
+
+EpochPrefix epoch_prefix(const toml::table& resolved) {
+  EpochPrefix p;
+  p.epochs = resolved["train"]["epochs"].value<std::int64_t>().value_or(TrainConfig{}.epochs);
+  const std::string schedule = schedule_of(resolved);
+  if (std::find(kSchedulesIndependentOfEpochs.begin(), kSchedulesIndependentOfEpochs.end(), schedule) ==
+      kSchedulesIndependentOfEpochs.end())
+    return p;
+  toml::table copy = resolved;
+  erase_path(copy, "train.epochs");
+  p.key = experiment_hash(copy);
+  return p;
+}
+
+std::int64_t shared_epoch_prefix(const EpochPrefix& a, const EpochPrefix& b) {
+  if (a.key.empty() || a.key != b.key) return 0;
+  return std::min(a.epochs, b.epochs);
+}
+
+std::int64_t shared_epoch_prefix(const toml::table& a, const toml::table& b) {
+  return shared_epoch_prefix(epoch_prefix(a), epoch_prefix(b));
 }
 
 }  // namespace incept

@@ -4,6 +4,7 @@
 //
 // A run's resolved config is its experiment, except for settings that only say how or where it was executed
 // or what it is called: those never change a recorded figure.
+#include <cstdint>
 #include <string>
 
 #include <toml++/toml.h>
@@ -23,5 +24,29 @@ std::string experiment_hash(const toml::table& resolved, SeedPolicy seed = SeedP
 
 // The same for a resolved config as the run log stores it (runs.config_toml); "" if the text does not parse.
 std::string stored_experiment_hash(const std::string& config_toml, SeedPolicy seed = SeedPolicy::include);
+
+// ---- the same computation up to an epoch (prefix reuse) ----
+//
+// Two experiments that differ only in train.epochs compute the same thing up to the shorter one's end when nothing
+// a run computes before its last epoch depends on how many epochs it has: batches are drawn by (seed, epoch) and
+// the learning rate is a function of the position alone under the schedules `constant`, `step` and `exponential`
+// (with or without warm-up, which counts its own epochs). `cosine` reads the total (its rate at epoch 1 differs
+// between a 2-epoch and a 4-epoch run), and so does any schedule this build does not know to be independent of it:
+// such runs share nothing. The shorter run is then exactly the longer one's snapshot at its last epoch.
+
+// Where a run stands among the runs it could share a prefix with.
+struct EpochPrefix {
+  // The experiment without train.epochs (seed included) when the schedule is independent of the total; "" when it
+  // is not, and the run shares nothing.
+  std::string key;
+  std::int64_t epochs = 0;  // train.epochs (TrainConfig's default where the config does not write it)
+};
+EpochPrefix epoch_prefix(const toml::table& resolved);
+
+// The one decision: how many first epochs two runs compute identically: the smaller train.epochs when their keys
+// are equal and non-empty, 0 when they share nothing. A run of `b` may be recorded from a run of `a` exactly when
+// shared_epoch_prefix(a, b) == b.epochs.
+std::int64_t shared_epoch_prefix(const EpochPrefix& a, const EpochPrefix& b);
+std::int64_t shared_epoch_prefix(const toml::table& a, const toml::table& b);
 
 }  // namespace incept

@@ -21,7 +21,8 @@ struct JobScriptOptions {
   std::string incept;               // the binary the jobs run (absolute; on storage the nodes share)
   std::vector<std::string> sbatch;  // `--sbatch` options: one #SBATCH line each in worker.sh
   bool gpu = false;                 // a GPU sweep: each worker asks for a GPU, unless `sbatch` asks for GPUs itself
-  int jobs = 1;                     // trainings at once in each worker
+  int jobs = 0;                     // trainings at once in each worker; 0: auto (each worker decides on its node)
+  bool prefix_reuse = true;
 };
 
 // `cell_labels[i]`: "variant seed=S" of cell i of the full ordered list, for the script's comments.

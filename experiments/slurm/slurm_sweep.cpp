@@ -1,6 +1,5 @@
 #include "experiments/slurm/slurm_sweep.h"
 
-#include <dlfcn.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -22,7 +21,9 @@
 #include "experiments/slurm/slurm_tools.h"
 #include "experiments/store/run_store.h"
 #include "experiments/sweep/claims.h"
+#include "experiments/sweep/device_use.h"
 #include "experiments/sweep/plan.h"
+#include "experiments/sweep/prefix_groups.h"
 #include "experiments/sweep/runner.h"
 #include "experiments/sweep/shard.h"
 #include "experiments/sweep/sweep.h"
@@ -73,16 +74,6 @@ std::vector<RunRecord> union_of_runs(const std::vector<std::string>& logs) {
   std::vector<RunRecord> out;
   for (auto& [uid, r] : by_uid) out.push_back(std::move(r));
   return out;
-}
-
-bool trains_on_gpu(const ResolvedVariant& v) {
-  try {
-    const toml::table t = toml::parse(v.config_toml);
-    const std::string device = t["train"]["device"].value_or(std::string("auto"));
-    return device == "cuda" || (device == "auto" && built_with_cuda());
-  } catch (const toml::parse_error&) {
-    return false;
-  }
 }
 
 // What the main log learns at submission: the sweep's cells, and the runs that already answer some of them (as a
@@ -145,13 +136,36 @@ void join_submission(const SlurmSubmission& s, const ReportWriter& write_report,
   mark_finished(s, summary);
 }
 
-std::vector<WorkerCells> assign_cells(const std::vector<PlannedVariant>& to_run, int workers) {
+// Each prefix group (its cells trained once, prefix_groups.h) stays with one worker; groups are dealt out in plan
+// order, each to the worker with the fewest epochs to train so far (round robin when all groups weigh the same).
+std::vector<WorkerCells> assign_cells(const std::vector<PlannedVariant>& to_run, int workers, bool prefix_reuse) {
   std::vector<WorkerCells> out(static_cast<std::size_t>(workers));
   for (int k = 0; k < workers; ++k) out[static_cast<std::size_t>(k)].task = k + 1;
-  for (std::size_t j = 0; j < to_run.size(); ++j) {
-    WorkerCells& w = out[j % static_cast<std::size_t>(workers)];
-    w.cells.push_back(to_run[j].variant.variant.index);
-    w.experiments.push_back(to_run[j].variant.hash);
+  const std::vector<PrefixGroup> groups = prefix_groups(to_run, prefix_reuse);
+  auto epochs = [&](const PrefixGroup& g) { return to_run[g.leader].variant.prefix.epochs; };
+  std::vector<std::int64_t> load(out.size(), 0);
+  for (const PrefixGroup& g : groups) {
+    const std::size_t k = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[k] += std::max<std::int64_t>(1, epochs(g));
+    std::vector<std::size_t> cells{g.leader};
+    cells.insert(cells.end(), g.members.begin(), g.members.end());
+    for (std::size_t j : cells) {
+      out[k].cells.push_back(to_run[j].variant.variant.index);
+      out[k].experiments.push_back(to_run[j].variant.hash);
+    }
+  }
+  // Each worker's cells in plan order, as --only-cells lists them.
+  for (WorkerCells& w : out) {
+    std::vector<std::size_t> order(w.cells.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return w.cells[a] < w.cells[b]; });
+    WorkerCells sorted;
+    sorted.task = w.task;
+    for (std::size_t i : order) {
+      sorted.cells.push_back(w.cells[i]);
+      sorted.experiments.push_back(w.experiments[i]);
+    }
+    w = std::move(sorted);
   }
   return out;
 }
@@ -233,16 +247,6 @@ int follow(SlurmSubmission sub, const Sweep& sweep, const std::vector<ResolvedVa
 
 }  // namespace
 
-bool built_with_cuda() {
-  for (const char* lib : {"libtorch_cuda.so", "libc10_cuda.so"}) {
-    if (void* h = ::dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) {
-      ::dlclose(h);
-      return true;
-    }
-  }
-  return false;
-}
-
 int submit_sweep_to_slurm(const SlurmSweepOptions& o, std::ostream& out) {
   use_rollback_journal();
   const Sweep sweep = load_sweep(o.sweep_file, o.sets);
@@ -309,7 +313,9 @@ int submit_sweep_to_slurm(const SlurmSweepOptions& o, std::ostream& out) {
     return 0;
   }
 
-  const int workers = std::min<int>(static_cast<int>(to_run.size()), o.workers > 0 ? o.workers : kDefaultMaxWorkers);
+  // One worker per training (a prefix group trains once), unless asked for fewer.
+  const int trainings = static_cast<int>(prefix_groups(to_run, o.prefix_reuse).size());
+  const int workers = std::min<int>(trainings, o.workers > 0 ? o.workers : kDefaultMaxWorkers);
   SlurmSubmission sub;
   sub.dir = o.dry_run ? (fs::path(slurm_root(main_db)) / (sweep.name + "-<time>")).string()
                       : create_submission_folder(main_db, sweep.name);
@@ -319,12 +325,13 @@ int submit_sweep_to_slurm(const SlurmSweepOptions& o, std::ostream& out) {
   sub.workdir = fs::current_path().string();
   sub.sets = o.sets;
   sub.submitted_at = utc_timestamp_now();
-  sub.workers = assign_cells(to_run, workers);
+  sub.workers = assign_cells(to_run, workers, o.prefix_reuse);
 
   JobScriptOptions script_options;
   script_options.incept = o.executable;
   script_options.sbatch = o.sbatch;
   script_options.jobs = o.jobs;
+  script_options.prefix_reuse = o.prefix_reuse;
   script_options.gpu = std::any_of(to_run.begin(), to_run.end(), [](const PlannedVariant& p) {
     return trains_on_gpu(p.variant);
   });

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "experiments/slurm/job_folder.h"
+#include "experiments/sweep/device_use.h"
 
 namespace incept {
 
@@ -29,7 +30,8 @@ struct SlurmSweepOptions {
   std::string db = "runs.db";       // the main log
   std::vector<std::string> sets;    // --set, for every variant
   int workers = 0;                  // array tasks; 0: one per cell to train, at most kDefaultMaxWorkers
-  int jobs = 1;                     // trainings at once in each worker
+  int jobs = 0;                     // trainings at once in each worker; 0: --jobs auto, decided by each worker
+  bool prefix_reuse = true;         // cells one training answers together go to one worker and train once
   std::vector<std::string> sbatch;  // passed through to sbatch (partition, account, time, gres, constraint, ...)
   bool wait = false;                // follow the jobs to the end and print the summary
   bool dry_run = false;             // print the plan and the scripts; submit nothing, write nothing
@@ -52,8 +54,5 @@ int finish_slurm_submission(const std::string& dir, const ReportWriter& write_re
 // workers (read-only, so it is safe while they run), and the jobs still in Slurm's queue.
 int print_sweep_status(const std::string& sweep_file, const std::vector<std::string>& sets, const std::string& db,
                        std::ostream& out);
-
-// Whether this process runs a CUDA build of LibTorch (libtorch_cuda is loaded).
-bool built_with_cuda();
 
 }  // namespace incept

@@ -98,6 +98,7 @@ const RunColumn kRunColumns[] = {
     {"checkpoint_md5", [](Statement& st, int i, const RunRecord& r) { st.bind(i, r.checkpoint.md5); },
      [](const Statement& st, int c, RunRecord& r) { r.checkpoint.md5 = st.text(c); }},
     INCEPT_INT_COLUMN(epochs_planned),
+    INCEPT_TEXT_COLUMN(trained_with),
     INCEPT_INT_COLUMN(pid),
     INCEPT_TEXT_COLUMN(host),
     INCEPT_TEXT_COLUMN(process_start),
@@ -323,6 +324,49 @@ void merge_sweeps(const RunStore& in, Connection& out, const std::string& what) 
     for (const SweepMember& m : in.sweep_members(name))
       add_member_row(out, name, m.variant, m.seed, m.run_uid, m.reused, m.added_at, what);
   }
+}
+
+// ---- calibrations ----------------------------------------------------------------------------------------
+
+void insert_calibration(Connection& db, const Calibration& c, const std::string& what) {
+  Statement st(db,
+               "INSERT OR IGNORE INTO calibrations (uid, measured_at, host, cores, workload, config_name, jobs, "
+               "threads, images_per_s, peak_rss, load) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+               what);
+  for (const CalibrationPoint& p : c.points) {
+    st.reset();
+    st.bind(1, c.uid).bind(2, c.measured_at).bind(3, c.host).bind(4, c.cores).bind(5, c.workload);
+    st.bind(6, c.config_name).bind(7, p.jobs).bind(8, p.threads).bind(9, p.images_per_s).bind(10, p.peak_rss);
+    st.bind(11, c.load);
+    st.run();
+  }
+}
+
+std::vector<Calibration> read_calibrations(Connection& db, const char* where, const std::string& what,
+                                           const std::function<void(Statement&)>& bind) {
+  const std::string sql = fmt::format(
+      "SELECT uid, measured_at, host, cores, workload, config_name, jobs, threads, images_per_s, peak_rss, load "
+      "FROM calibrations {} ORDER BY measured_at, uid, jobs, threads",
+      where);
+  Statement st(db, sql.c_str(), what);
+  bind(st);
+  std::vector<Calibration> out;
+  while (st.step()) {
+    if (out.empty() || out.back().uid != st.text(0)) {
+      Calibration c;
+      c.uid = st.text(0);
+      c.measured_at = st.text(1);
+      c.host = st.text(2);
+      c.cores = static_cast<int>(st.int64(3));
+      c.workload = st.text(4);
+      c.config_name = st.text(5);
+      c.load = st.real(10);
+      out.push_back(std::move(c));
+    }
+    out.back().points.push_back(CalibrationPoint{static_cast<int>(st.int64(6)), static_cast<int>(st.int64(7)),
+                                                 st.real(8), st.int64(9)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -727,6 +771,27 @@ void RunStore::add_member(const std::string& sweep, const std::string& variant, 
   tx.commit();
 }
 
+// ---- calibrations ----------------------------------------------------------------------------------------
+
+void RunStore::record_calibration(const Calibration& c) {
+  Calibration row = c;
+  if (row.uid.empty()) row.uid = random_token();
+  if (row.measured_at.empty()) row.measured_at = utc_timestamp_now();
+  const std::string what = "record a calibration";
+  WriteTransaction tx(*db_, what);
+  insert_calibration(*db_, row, what);
+  tx.commit();
+}
+
+std::optional<Calibration> RunStore::latest_calibration(const std::string& host, int cores,
+                                                        const std::string& workload) const {
+  std::vector<Calibration> all =
+      read_calibrations(*db_, "WHERE host = ?1 AND cores = ?2 AND workload = ?3", "read calibrations",
+                        [&](Statement& st) { st.bind(1, host).bind(2, cores).bind(3, workload); });
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
+
 // ---- reads ----------------------------------------------------------------------------------------------
 
 std::vector<RunRecord> RunStore::list_runs(const std::string& sweep) const {
@@ -835,6 +900,8 @@ MergeStats RunStore::merge(const std::string& out_path, const std::vector<std::s
         }
       }
       if (!only) merge_sweeps(in, db, what);
+      for (const Calibration& c : read_calibrations(*in.db_, "", what, [](Statement&) {}))
+        insert_calibration(db, c, what);
     }
     tx.commit();
   } catch (...) {

@@ -59,6 +59,9 @@ struct RunRecord {
   std::string error;
   CheckpointRef checkpoint;  // path "" = none yet
   std::int64_t epochs_planned = 0;
+  // Prefix reuse: the uid of the run whose training recorded this run's epochs (the same computation up to this
+  // run's last epoch, trained once to the longer run's end); "" for a run trained on its own.
+  std::string trained_with;
   std::int64_t epochs_done = 0;  // read-only: number of epoch rows (filled by queries, ignored on insert)
   // The process that holds (or last held) the run. begin_run and claim_run record the calling process; on insert
   // through merge the fields are copied. Hosts are told apart by name only: machines (or containers with their
@@ -128,6 +131,25 @@ struct SweepMember {
   std::string run_uid;
   bool reused = false;  // trained outside this cell (alone or by another sweep), reused because identical
   std::string added_at;
+};
+
+// What `incept sweep --jobs auto` measured: training throughput of one workload with `jobs` trainings side by side,
+// `threads` each, on one host.
+struct CalibrationPoint {
+  int jobs = 1;
+  int threads = 1;
+  double images_per_s = 0;     // training images per second, every training together
+  std::int64_t peak_rss = 0;   // bytes, the largest resident size of one training (0 = unknown)
+};
+struct Calibration {
+  std::string uid;           // set by record_calibration when empty
+  std::string measured_at;   // set by record_calibration when empty
+  std::string host;
+  int cores = 0;             // the cores the sweep could use
+  std::string workload;      // calibration_workload(): the experiment without seed and epochs
+  std::string config_name;
+  double load = 0;           // the host's 1-minute load average before measuring (other work shares the cores)
+  std::vector<CalibrationPoint> points;
 };
 
 struct SweepInfo {
@@ -241,6 +263,11 @@ class RunStore {
   void add_member(const std::string& sweep, const std::string& variant, std::int64_t seed, const std::string& run_uid,
                   bool reused);
 
+  // ---- calibrations (--jobs auto) ----
+  void record_calibration(const Calibration& c);
+  // The newest calibration of `workload` on `host` with `cores` cores, if this log has one.
+  std::optional<Calibration> latest_calibration(const std::string& host, int cores, const std::string& workload) const;
+
   // Runs `body` in one write transaction: the store's own writes inside it join it, and an exception rolls all
   // of it back. For decisions that must read and write atomically (a sweep claiming its next cell).
   void write_transaction(const std::string& what, const std::function<void()>& body);
@@ -258,7 +285,7 @@ class RunStore {
   // replaced with its epochs and layers, anything else is left alone; sweep cells and members are joined. Merging
   // the same files again changes nothing. On any error the output is left as it was, and is not created when it
   // did not exist. With `only`, just the runs it accepts are joined, and no sweep records: a log seeded with the
-  // runs a worker is to resume.
+  // runs a worker is to resume. Calibrations are joined either way (a worker reuses its host's).
   static MergeStats merge(const std::string& out_path, const std::vector<std::string>& inputs,
                           const std::function<bool(const RunRecord&)>& only = nullptr);
 

@@ -146,6 +146,28 @@ INSERT OR IGNORE INTO sweep_members (sweep, variant, seed, run_uid, added_at)
   SELECT sweep, variant, seed, uid, started_at FROM runs WHERE sweep <> '';
 )sql",
      fill_experiment_hashes},
+    // v4: sweep throughput. A run recorded from the snapshot of a longer run's training (prefix reuse: the same
+    // computation up to its last epoch) names that run; and what `incept sweep --jobs auto` measured, per host,
+    // core count and workload, so the next sweep of the same network there reuses it.
+    {4, R"sql(
+ALTER TABLE runs ADD COLUMN trained_with TEXT NOT NULL DEFAULT '';  -- uid of the run whose training recorded it
+
+CREATE TABLE calibrations (
+  uid          TEXT    NOT NULL,             -- one calibration (kept by merges)
+  measured_at  TEXT    NOT NULL,
+  host         TEXT    NOT NULL,
+  cores        INTEGER NOT NULL,             -- the cores the sweep could use
+  workload     TEXT    NOT NULL,             -- the experiment measured, without seed and epochs (a hash)
+  config_name  TEXT    NOT NULL DEFAULT '',
+  jobs         INTEGER NOT NULL,             -- trainings side by side
+  threads      INTEGER NOT NULL,             -- threads of each
+  images_per_s REAL    NOT NULL,             -- training images per second, all of them together
+  peak_rss     INTEGER NOT NULL DEFAULT 0,   -- bytes, the largest of one training
+  load         REAL    NOT NULL DEFAULT 0,   -- the host's 1-minute load average before the calibration
+  PRIMARY KEY (uid, jobs, threads)
+) WITHOUT ROWID;
+CREATE INDEX calibrations_by_workload ON calibrations(host, cores, workload, measured_at);
+)sql"},
 };
 
 // The experiment of every run recorded before v3 (and of the cells those runs answer), by the one definition.

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "experiments/sweep/prefix_groups.h"
+
 namespace incept {
 
 namespace {
@@ -34,9 +36,10 @@ SweepCell sweep_cell(const ResolvedVariant& v) {
   return c;
 }
 
-SweepClaims::SweepClaims(const std::string& db_path, const Sweep& sweep, std::vector<ResolvedVariant> variants)
-    : sweep_(sweep.name), variants_(std::move(variants)), token_(random_token()), store_(RunStore::open(db_path)),
-      newest_before_(variants_.size(), 0) {
+SweepClaims::SweepClaims(const std::string& db_path, const Sweep& sweep, std::vector<ResolvedVariant> variants,
+                         bool prefix_reuse)
+    : sweep_(sweep.name), variants_(std::move(variants)), prefix_reuse_(prefix_reuse), token_(random_token()),
+      store_(RunStore::open(db_path)), newest_before_(variants_.size(), 0) {
   std::vector<SweepCell> cells;
   for (const ResolvedVariant& v : variants_) cells.push_back(sweep_cell(v));
   store_.register_sweep(SweepInfo{sweep.name, sweep.baseline, sweep.path}, cells);
@@ -68,29 +71,62 @@ SweepClaims::Next SweepClaims::next() {
   Next out;
   store_.write_transaction(fmt::format("claim the next cell of sweep {}", sweep_), [&] {
     store_.mark_stale_runs();
+    std::vector<std::vector<RunRecord>> runs(variants_.size());
+    std::vector<PlannedVariant> plan(variants_.size());
+    auto plan_of = [&](std::size_t i) -> PlannedVariant& {
+      runs[i] = store_.runs_of_experiment(variants_[i].hash);
+      return plan[i] = plan_variant(variants_[i], runs[i], file_exists);
+    };
+    auto claim = [&](std::size_t i) {
+      const SweepVariant& v = variants_[i].variant;
+      if (!store_.claim_cell(sweep_, v.name, v.seed, token_)) return false;
+      const PlannedVariant& p = plan[i];
+      const bool reused = p.earlier && (p.earlier->sweep != sweep_ || p.earlier->variant != v.name);
+      if (p.action == PlanAction::resume) store_.add_member(sweep_, v.name, v.seed, p.earlier->uid, reused);
+      newest_before_[i] = newest_id(runs[i]);
+      held_.insert(i);
+      visited_.insert(i);
+      return true;
+    };
     for (std::size_t i = 0; i < variants_.size(); ++i) {
-      if (!visited_.insert(i).second) continue;
+      if (visited_.count(i)) continue;
       const ResolvedVariant& v = variants_[i];
-      const std::vector<RunRecord> runs = store_.runs_of_experiment(v.hash);
-      PlannedVariant p = plan_variant(v, runs, file_exists);
+      PlannedVariant p = plan_of(i);
       const bool reused = p.earlier && (p.earlier->sweep != sweep_ || p.earlier->variant != v.variant.name);
       if (p.action == PlanAction::skip) {
+        visited_.insert(i);
         if (p.earlier && p.earlier->status != RunStatus::running)
           store_.add_member(sweep_, v.variant.name, v.variant.seed, p.earlier->uid, reused);
         out.settled.push_back(std::move(p));
         continue;
       }
-      if (!store_.claim_cell(sweep_, v.variant.name, v.variant.seed, token_)) {
+      if (!claim(i)) {
+        visited_.insert(i);
         p.action = PlanAction::skip;
         p.earlier.reset();
         p.reason = "another sweep process is working on it";
         out.settled.push_back(std::move(p));
         continue;
       }
-      if (p.action == PlanAction::resume) store_.add_member(sweep_, v.variant.name, v.variant.seed, p.earlier->uid, reused);
-      newest_before_[i] = newest_id(runs);
-      held_.insert(i);
-      out.claimed = std::move(p);
+      // Its group: the cells not visited yet that one training answers with it, each claimed here or left to the
+      // process that holds it. The leader, when it is not `i`, is claimed first: without it nothing is shared.
+      std::vector<std::size_t> candidates{i};
+      if (prefix_reuse_ && !v.prefix.key.empty())
+        for (std::size_t j = 0; j < variants_.size(); ++j)
+          if (j != i && !visited_.count(j) && variants_[j].prefix.key == v.prefix.key &&
+              plan_of(j).action != PlanAction::skip)
+            candidates.push_back(j);
+      PrefixGroup g;
+      for (;;) {
+        g = group_around(plan, i, candidates);
+        if (g.leader == i || claim(g.leader)) break;
+        candidates.erase(std::find(candidates.begin(), candidates.end(), g.leader));
+      }
+      if (g.leader != i && std::find(g.members.begin(), g.members.end(), i) == g.members.end())
+        throw std::logic_error("sweep: a claimed cell left out of its own prefix group");
+      out.claimed = plan[g.leader];
+      for (std::size_t m : g.members)
+        if (m == i || claim(m)) out.members.push_back(plan[m]);
       return;
     }
   });
@@ -105,17 +141,35 @@ void take_back_worker_log(const std::string& db_path, const std::string& sweep) 
     if (!c.worker.empty()) store.release_cell(sweep, c.variant, c.seed, c.worker, c.error);
 }
 
+std::size_t SweepClaims::index_of(const PlannedVariant& planned) const {
+  const auto it = std::find_if(variants_.begin(), variants_.end(), [&](const ResolvedVariant& r) {
+    return r.variant.index == planned.variant.variant.index;
+  });
+  if (it == variants_.end()) throw std::logic_error("sweep: a released cell is not among this worker's cells");
+  return static_cast<std::size_t>(it - variants_.begin());
+}
+
 void SweepClaims::release(const PlannedVariant& planned, RunStatus status, const std::string& error) {
   const SweepVariant& v = planned.variant.variant;
-  const auto it = std::find_if(variants_.begin(), variants_.end(),
-                               [&](const ResolvedVariant& r) { return r.variant.index == v.index; });
-  const std::size_t i = static_cast<std::size_t>(it - variants_.begin());
+  const std::size_t i = index_of(planned);
   // A run begun (or resumed) for the cell carries its own error; the cell's records only failures without one.
   const bool run_exists = planned.action == PlanAction::resume ||
                           newest_id(store_.runs_of_experiment(planned.variant.hash)) > newest_before_.at(i);
   const std::string cell_error = status == RunStatus::failed && !run_exists ? error : "";
   store_.release_cell(sweep_, v.name, v.seed, token_, cell_error);
   held_.erase(i);
+}
+
+RunStatus SweepClaims::recorded_status(const PlannedVariant& planned, RunStatus fallback) const {
+  const std::size_t i = index_of(planned);
+  std::optional<RunRecord> run;
+  for (const RunRecord& r : store_.runs_of_experiment(planned.variant.hash)) {
+    const bool this_attempt = planned.action == PlanAction::resume ? planned.earlier && r.id == planned.earlier->id
+                                                                    : r.id > newest_before_.at(i);
+    if (this_attempt && (!run || r.id > run->id)) run = r;
+  }
+  if (!run || run->status == RunStatus::running) return fallback;
+  return run->status;
 }
 
 }  // namespace incept

@@ -7,6 +7,10 @@
 // Cells already answered by an identical run (of this sweep, another sweep, or trained alone) are not trained
 // again: the run becomes a member of the cell, marked as reused when it was trained outside it, so the sweep's
 // report shows it.
+//
+// With prefix reuse (prefix_groups.h), claiming a cell claims, in the same transaction, every free cell that one
+// training can answer with it: the group is held by this worker as a whole, so no other worker trains a member
+// that the group is about to record.
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -28,7 +32,9 @@ SweepCell sweep_cell(const ResolvedVariant& v);
 class SweepClaims {
  public:
   // Records the sweep (its baseline) and every cell of `variants` in the log, and starts this worker's heartbeat.
-  SweepClaims(const std::string& db_path, const Sweep& sweep, std::vector<ResolvedVariant> variants);
+  // With `prefix_reuse`, cells are claimed in groups (see above).
+  SweepClaims(const std::string& db_path, const Sweep& sweep, std::vector<ResolvedVariant> variants,
+              bool prefix_reuse = true);
   ~SweepClaims();  // lets go of cells still held (a sweep that stops early)
   SweepClaims(const SweepClaims&) = delete;
   SweepClaims& operator=(const SweepClaims&) = delete;
@@ -36,19 +42,29 @@ class SweepClaims {
   struct Next {
     std::vector<PlannedVariant> settled;   // visited on the way: done already, or another process works on it
     std::optional<PlannedVariant> claimed;  // the cell this worker now holds (train or resume); none: no work left
+    // Cells claimed with it, to be recorded from its training at their last epoch (fewest epochs first); it is
+    // then the longest of its group, which may not be the first cell found.
+    std::vector<PlannedVariant> members;
   };
-  // Visits the cells this worker has not visited yet, in plan order, and claims the first that needs work.
+  // Visits the cells this worker has not visited yet, in plan order, and claims the first that needs work (with
+  // the cells of its prefix group).
   Next next();
 
   // The child working on a claimed cell ended with `status`. Lets go of the cell; a failure that left no run behind
   // (bad data, a crash before the run was recorded) is recorded on the cell with `error`, so reports show it.
   void release(const PlannedVariant& planned, RunStatus status, const std::string& error);
 
+  // How the run a claimed cell's child began (or resumed) for it ended, as the log has it: for the members of a
+  // group, whose child's exit status is its leader's. `fallback` when the cell has no run since it was claimed (the
+  // child failed before it began any) or the run is still marked running (a child killed outright).
+  RunStatus recorded_status(const PlannedVariant& planned, RunStatus fallback) const;
   const std::vector<ResolvedVariant>& variants() const { return variants_; }
 
  private:
+  std::size_t index_of(const PlannedVariant& planned) const;
   std::string sweep_;
   std::vector<ResolvedVariant> variants_;
+  bool prefix_reuse_ = true;
   std::string token_;  // this worker's claim token
   RunStore store_;
   std::set<std::size_t> visited_;

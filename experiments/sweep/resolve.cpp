@@ -123,6 +123,8 @@ std::vector<ResolvedVariant> resolve_variants(const Sweep& sweep, const std::vec
                                                   "identical config); drop one of them", same->second)});
     r.params = cfg->model.cost().params + cfg->model.aux_cost().params;
     r.macs = cfg->model.cost().macs;
+    r.prefix = epoch_prefix(cfg->resolved);
+    r.train_images = known_train_images(cfg->data);
     out.push_back(std::move(r));
   }
   errors.throw_if_any();

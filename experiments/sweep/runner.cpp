@@ -11,13 +11,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include "experiments/sweep/child_process.h"
 #include "experiments/sweep/stop_signals.h"
 #include "framework/diagnostics.h"
+#include "framework/text.h"
 
 namespace incept {
 
@@ -44,13 +47,30 @@ class ConfigFolder {
   }
   ConfigFolder(const ConfigFolder&) = delete;
   ConfigFolder& operator=(const ConfigFolder&) = delete;
-  // Writes the variant's resolved config; returns the file's path.
-  std::string write(const PlannedVariant& p) const {
-    const std::string file = fmt::format("{}/variant-{}.toml", path_, p.variant.variant.index + 1);
+
+ private:
+  std::string write_file(const std::string& name, const std::string& text) const {
+    const std::string file = path_ + "/" + name;
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << p.variant.config_toml;
+    out << text;
     if (!out.flush()) throw UserError(fmt::format("cannot write {}", file));
     return file;
+  }
+
+ public:
+  // Writes the variant's resolved config; returns the file's path.
+  std::string write(const PlannedVariant& p) const {
+    return write_file(fmt::format("variant-{}.toml", p.variant.variant.index + 1), p.variant.config_toml);
+  }
+  // Writes the members a training records (`incept train --prefix-members`), and their configs.
+  std::string write_members(const PlannedVariant& leader, const std::vector<PlannedVariant>& members) const {
+    toml::array list;
+    for (const PlannedVariant& m : members)
+      list.push_back(toml::table{{"config", write(m)}, {"variant", m.variant.variant.name},
+                                 {"experiment", m.variant.hash}});
+    std::ostringstream text;
+    text << toml::table{{"member", std::move(list)}};
+    return write_file(fmt::format("members-of-{}.toml", leader.variant.variant.index + 1), text.str());
   }
 
  private:
@@ -61,6 +81,7 @@ struct Running {
   ChildProcess child;
   std::size_t slot;        // index into the outcomes
   std::string last_error;  // the child's last "error: ..." line (or last line), for a failure without a run
+  std::vector<std::size_t> members;  // the outcomes of the cells recorded from this training (prefix reuse)
 };
 
 class SweepExecution {
@@ -118,16 +139,36 @@ class SweepExecution {
     o.planned = std::move(*next.claimed);
     const bool resume = o.planned.action == PlanAction::resume;
     ++launched_;
-    out_ << fmt::format("[{}] {} {}{}\n", launched_, resume ? "resume" : "train", label(o.planned),
-                        resume ? fmt::format(" (run {})", o.planned.earlier->id) : "")
+    std::vector<std::size_t> member_slots;
+    std::vector<std::string> member_labels;
+    for (PlannedVariant& m : next.members) {
+      const std::size_t ms = slot_of(m);
+      VariantOutcome& mo = result_.outcomes[ms];
+      mo.planned = std::move(m);
+      mo.action = resume ? "resume" : "train";
+      mo.recorded_from = label(o.planned);
+      member_slots.push_back(ms);
+      member_labels.push_back(fmt::format("{} at epoch {}{}", label(mo.planned), mo.planned.variant.prefix.epochs,
+                                          resume ? fmt::format(" (run {})", mo.planned.earlier->id) : ""));
+    }
+    out_ << fmt::format("[{}] {} {}{}{}\n", launched_, resume ? "resume" : "train", label(o.planned),
+                        resume ? fmt::format(" (run {})", o.planned.earlier->id) : "",
+                        member_labels.empty() ? ""
+                                              : fmt::format(", recording {} from it (the same computation up to there)",
+                                                            join(member_labels, ", ")))
          << std::flush;
     o.action = resume ? "resume" : "train";
     try {
+      std::vector<PlannedVariant> members;
+      for (std::size_t ms : member_slots) members.push_back(result_.outcomes[ms].planned);
       const std::string config = resume ? "" : configs_.write(o.planned);
-      running_.push_back(Running{ChildProcess::start(child_command(o.planned, options_, config)), slot, ""});
+      const std::string members_file = resume || members.empty() ? "" : configs_.write_members(o.planned, members);
+      running_.push_back(Running{ChildProcess::start(child_command(o.planned, options_, config, members, members_file)),
+                                 slot, "", member_slots});
     } catch (const std::exception& e) {
       out_ << fmt::format("[{}] error: {}\n", label(o.planned), e.what()) << std::flush;
       finish(o, 127, e.what());
+      for (std::size_t ms : member_slots) finish_member(result_.outcomes[ms], RunStatus::failed, e.what());
     }
     return true;
   }
@@ -151,7 +192,15 @@ class SweepExecution {
         continue;
       }
       print(r, o, r.child.read_lines());  // whatever it wrote just before exiting
-      finish(o, *code, r.last_error.empty() ? fmt::format("exit status {}", *code) : r.last_error);
+      const std::string error = r.last_error.empty() ? fmt::format("exit status {}", *code) : r.last_error;
+      // Members first: --fail-fast, triggered by the leader, must not find them still held.
+      const RunStatus leader = status_of_exit_code(*code);
+      for (std::size_t ms : r.members)
+        finish_member(result_.outcomes[ms],
+                      claims_.recorded_status(result_.outcomes[ms].planned,
+                                              leader == RunStatus::completed ? RunStatus::failed : leader),
+                      error);
+      finish(o, *code, error);
       running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
@@ -174,6 +223,23 @@ class SweepExecution {
     }
     if (status != RunStatus::completed)
       out_ << fmt::format("[{}] {} (exit status {})\n", label(o.planned), o.status, code) << std::flush;
+    if (status == RunStatus::failed && options_.fail_fast && !stopping_) {
+      result_.stopped_early = true;
+      stop(SIGINT, "sweep: stopping at the first failure (--fail-fast); interrupting the other trainings");
+    }
+  }
+
+  // A cell recorded from another's training: its status is its run's in the log (the child's exit status is the
+  // training's).
+  void finish_member(VariantOutcome& o, RunStatus status, const std::string& error) {
+    o.status = to_string(status);
+    try {
+      claims_.release(o.planned, status, error);
+    } catch (const std::exception& e) {
+      out_ << fmt::format("[{}] warning: {}\n", label(o.planned), e.what());
+    }
+    if (status != RunStatus::completed)
+      out_ << fmt::format("[{}] {} (recorded from {})\n", label(o.planned), o.status, o.recorded_from) << std::flush;
     if (status == RunStatus::failed && options_.fail_fast && !stopping_) {
       result_.stopped_early = true;
       stop(SIGINT, "sweep: stopping at the first failure (--fail-fast); interrupting the other trainings");
@@ -232,15 +298,19 @@ int available_cores() {
 }
 
 std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
-                                       const std::string& config_file) {
+                                       const std::string& config_file, const std::vector<PlannedVariant>& members,
+                                       const std::string& members_file) {
   std::vector<std::string> cmd{options.executable};
   if (planned.action == PlanAction::resume) {
     cmd.insert(cmd.end(), {"resume", std::to_string(planned.earlier->id)});
+    for (const PlannedVariant& m : members)
+      if (m.earlier) cmd.insert(cmd.end(), {"--with-run", std::to_string(m.earlier->id)});
   } else {
     cmd.insert(cmd.end(), {"train", config_file, "--set",
                            fmt::format("train.threads={}", std::max(1, options.threads_per_job)), "--sweep",
                            options.sweep_name, "--variant", planned.variant.variant.name, "--expect-experiment",
                            planned.variant.hash});
+    if (!members_file.empty()) cmd.insert(cmd.end(), {"--prefix-members", members_file});
   }
   cmd.insert(cmd.end(), {"--db", options.db_path, "--quiet"});
   return cmd;

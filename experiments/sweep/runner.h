@@ -32,13 +32,19 @@ struct SweepRunOptions {
 int available_cores();
 
 // The command line of the child that trains (or resumes) one planned variant; a training reads `config_file`, the
-// variant's resolved config, and must record the experiment that was planned.
+// variant's resolved config, and must record the experiment that was planned. With prefix reuse, the cells
+// recorded from it: `members_file` lists them for a training (their configs, variants and experiments); a resume
+// takes their runs.
 std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
-                                       const std::string& config_file);
+                                       const std::string& config_file,
+                                       const std::vector<PlannedVariant>& members = {},
+                                       const std::string& members_file = "");
 
 struct VariantOutcome {
   PlannedVariant planned;
   std::string action;  // what this sweep did: train | resume | skip | - (not started)
+  // With prefix reuse: the cell whose training recorded this one (variant and seed), "" when trained on its own.
+  std::string recorded_from;
   std::string status;  // a run status (completed, failed, ...), or "not run"
   std::optional<RunRecord> run;  // its run in the log, when there is one (id, final test accuracy)
 };

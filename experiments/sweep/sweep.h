@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/config/experiment_identity.h"
 #include "experiments/sweep/node_address.h"
 #include "framework/diagnostics.h"
 
@@ -68,6 +69,11 @@ struct ResolvedVariant {
   std::string config_toml;
   std::int64_t params = 0;  // main path and aux heads, as the run log records them
   std::int64_t macs = 0;    // main path
+  // Which other variants compute the same first epochs (experiment_identity.h): prefix reuse groups them.
+  EpochPrefix prefix;
+  // Training images per epoch as far as the config tells without reading the data (data.train_limit, the
+  // synthetic size, MNIST's 60,000); 0 when unknown. With `macs` it sizes the work for --jobs auto.
+  std::int64_t train_images = 0;
 };
 
 // Builds each variant from the base (a sweep with a broken variant is caught before anything trains), including

@@ -53,7 +53,8 @@ std::string summary_table(const SweepResult& result) {
     const ResolvedVariant& v = o.planned.variant;
     t.add_row({v.variant.name, std::to_string(v.variant.seed), o.status, o.run ? std::to_string(o.run->id) : "-",
                with_commas(v.params), human_count(static_cast<double>(v.macs)),
-               percent(o.run ? o.run->final_test_acc : std::nullopt), o.action});
+               percent(o.run ? o.run->final_test_acc : std::nullopt),
+               o.recorded_from.empty() ? o.action : fmt::format("{} (with {})", o.action, o.recorded_from)});
     if (counts[o.status]++ == 0) order.push_back(o.status);
   }
   std::vector<std::string> totals;

@@ -230,7 +230,7 @@ class Run {
  public:
   Run(const ExperimentConfig& cfg, const TrainOptions& opts)
       : cfg_(cfg), opts_(opts), tc_(cfg.train), device_(choose_device(tc_.device)), store_(RunStore::open(opts.db_path)),
-        progress_(detect_progress_mode(opts.quiet), std::cerr) {
+        progress_(detect_progress_mode(opts.quiet), std::cerr), members_(store_, opts.db_path) {
     checkpoint_dir_ = checkpoint_dir_for(tc_, opts_.db_path);
     check_checkpoint_dir(checkpoint_dir_, cfg.path);
     configure_threads(tc_);
@@ -274,13 +274,18 @@ class Run {
     r.epochs_planned = tc_.epochs;
     run_id_ = store_.begin_run(r);
     store_.add_layers(run_id_, layer_records(cfg_.model));
-    start_heartbeat(store_.claim_of(run_id_));
+    const RunClaim claim = store_.claim_of(run_id_);
+    for (const PrefixMemberConfig& m : opts_.prefix_members)
+      members_.begin(m, r, claim.uid, layer_records(m.config.model));
+    start_heartbeat(claim);
     return run_id_;
   }
 
   // `record` is the run as the log had it when `checkpoint` was verified against it. The run is claimed here;
-  // anything that goes wrong before training starts gives it back as it was.
-  void resume_from(const RunRecord& record, const VerifiedCheckpoint& checkpoint) {
+  // anything that goes wrong before training starts gives it back as it was. `members` (checked by the caller:
+  // stopped runs whose checkpoints hold this one's state) are claimed after it; one that cannot be is left alone.
+  void resume_from(const RunRecord& record, const VerifiedCheckpoint& checkpoint,
+                   const std::vector<RunRecord>& members) {
     run_id_ = record.id;
     const RunClaim claim = store_.claim_run(record.id, record.checkpoint.md5);
     try {
@@ -304,6 +309,14 @@ class Run {
     // are trained again; on the CPU they come out the same.
     store_.delete_epochs_from(record.id, static_cast<int>(pos_.epochs_done) + 1);
     remove_other_checkpoints(checkpoint_dir_, record.uid, checkpoint.path);
+    for (const RunRecord& m : members) {
+      try {
+        members_.resume(m, pos_.epochs_done);
+        remove_other_checkpoints(checkpoint_dir_, m.uid, m.checkpoint.path);
+      } catch (const UserError& e) {
+        progress_.message(fmt::format("run {} is not resumed with run {}: {}", m.id, record.id, e.what()));
+      }
+    }
     start_heartbeat(claim);
     progress_.message(fmt::format("resuming run {} at epoch {} batch {}", record.id, pos_.epochs_done + 1,
                                   pos_.next_batch));
@@ -326,6 +339,9 @@ class Run {
     out.epochs_done = pos_.epochs_done;
     heartbeat_.reset();  // the claim ends with finish_run: no beat may race it
     g_watchdog_active.store(false);
+    members_.finish(status, pos_.train_seconds, [&](const PrefixMembers::Member& m) {
+      return member_error(status, out.error, m);
+    });
     try {
       store_.finish_run(run_id_, status, pos_.train_seconds, out.error);
     } catch (const std::exception& e) {
@@ -338,6 +354,19 @@ class Run {
       out.final_test_acc = r->final_test_acc;
       out.best_test_acc = r->best_test_acc;
     }
+    for (const PrefixMembers::Member& m : members_.members()) {
+      TrainOutcome o;
+      o.run_id = m.run_id;
+      o.status = m.status;
+      o.train_seconds = m.train_seconds;
+      o.error = m.error;
+      if (auto r = store_.get_run(m.run_id)) {
+        o.final_test_acc = r->final_test_acc;
+        o.best_test_acc = r->best_test_acc;
+        o.epochs_done = r->epochs_done;
+      }
+      out.members.push_back(std::move(o));
+    }
     return out;
   }
 
@@ -348,6 +377,7 @@ class Run {
     uid_ = claim.uid;
     auto beat_store = std::make_shared<RunStore>(RunStore::open(opts_.db_path));
     beat_store->adopt_claim(claim);
+    for (std::int64_t member : members_.riding_runs()) beat_store->adopt_claim(store_.claim_of(member));
     const std::int64_t id = claim.run_id;
     const std::string db = opts_.db_path;
     auto beat = [this, beat_store, id] {
@@ -355,6 +385,12 @@ class Run {
         if (!beat_store->heartbeat(id)) claim_lost_.store(true);
       } catch (const std::exception&) {
         // A busy or full disk: the next beat tries again; the lease covers many missed beats.
+      }
+      for (std::int64_t member : members_.riding_runs()) {
+        try {
+          if (!beat_store->heartbeat(member)) members_.claim_lost(member);
+        } catch (const std::exception&) {
+        }
       }
     };
     auto watchdog = [this, beat_store, id, db] {
@@ -366,6 +402,8 @@ class Run {
                                            checkpoint_epoch_.load(), checkpoint_batch_.load(), id, db));
       } catch (const std::exception&) {
       }
+      members_.stop_at_once(*beat_store, checkpoint_train_seconds_.load(),
+                            fmt::format("run {}, which it was trained with", id));
       std::fputs("interrupted again: stopped at once (run marked interrupted; its last checkpoint is kept)\n", stderr);
       ::_exit(130);
     };
@@ -499,6 +537,7 @@ class Run {
   // Stops the run as interrupted `where`, checkpointing the current position first (unless the last epoch's
   // checkpoint already holds it), and says how to continue.
   RunStatus stop_interrupted(const std::string& where, TrainOutcome& out, bool checkpoint = true) {
+    stopped_where_ = where;
     if (checkpoint) write_checkpoint(std::nullopt);
     out.error = fmt::format("interrupted {}; continue with: incept resume {} --db {}", where, run_id_, opts_.db_path);
     progress_.message(out.error);
@@ -517,7 +556,10 @@ class Run {
       ref = save_checkpoint(checkpoint_file(checkpoint_dir_, uid_, pos_), CheckpointOwner{uid_, cfg_.hash}, *net_,
                             *optimizer_, pos_);
     } catch (const UserError&) {
-      if (epoch) store_.record_epoch(*epoch);
+      if (epoch) {
+        store_.record_epoch(*epoch);
+        members_.record_epoch_without_checkpoint(*epoch);
+      }
       throw;
     }
     if (epoch) store_.record_epoch(*epoch, ref);
@@ -526,6 +568,35 @@ class Run {
     checkpoint_ = ref;
     note_checkpoint_position();
     if (!previous.empty() && previous != ref.path) std::remove(previous.c_str());
+    // The same state, for every member still riding: its epoch and its own checkpoint, or its end.
+    members_.checkpointed(
+        epoch,
+        [this](const std::string& uid, const std::string& config_hash) {
+          return save_checkpoint(checkpoint_file(checkpoint_dir_, uid, pos_), CheckpointOwner{uid, config_hash},
+                                 *net_, *optimizer_, pos_);
+        },
+        pos_.train_seconds);
+  }
+
+  // How a member that was still riding ends, given how this training ended: the same way, since up to here it is
+  // the same computation.
+  std::string member_error(RunStatus status, const std::string& error, const PrefixMembers::Member& m) const {
+    switch (status) {
+      case RunStatus::interrupted:
+        return fmt::format("interrupted {} with run {}, which it was trained with; continue with: incept resume {} "
+                           "--db {}",
+                           stopped_where_, run_id_, m.run_id, opts_.db_path);
+      case RunStatus::diverged:
+        return fmt::format("{} (trained with run {}: the same computation up to this run's last epoch)", error,
+                           run_id_);
+      case RunStatus::failed:
+        return fmt::format("{} (while trained with run {})", error, run_id_);
+      case RunStatus::completed:
+      case RunStatus::running:
+        break;
+    }
+    // Completed: every member reached its end before the training's; nothing is left riding.
+    return error;
   }
 
   const ExperimentConfig& cfg_;
@@ -534,6 +605,8 @@ class Run {
   torch::Device device_;
   RunStore store_;
   Progress progress_;
+  PrefixMembers members_;   // runs recorded from this training at their own last epochs
+  std::string stopped_where_;  // "at epoch 2 batch 40", for the members an interruption stops
   Dataset data_;
   Network net_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
@@ -570,10 +643,58 @@ TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& o
   if (!options.expect_experiment.empty() && experiment_hash(cfg.resolved) != options.expect_experiment)
     throw UserError(fmt::format("{}: resolves to experiment {}, not the {} the sweep planned", cfg.path,
                                 experiment_hash(cfg.resolved), options.expect_experiment));
+  for (const PrefixMemberConfig& m : options.prefix_members) {
+    const ExperimentConfig& c = m.config;
+    if (!m.expect_experiment.empty() && experiment_hash(c.resolved) != m.expect_experiment)
+      throw UserError(fmt::format("{}: resolves to experiment {}, not the {} the sweep planned", c.path,
+                                  experiment_hash(c.resolved), m.expect_experiment));
+    if (auto why = prefix_member_mismatch(cfg.resolved, c.resolved))
+      throw UserError(fmt::format("{} cannot be recorded from the training of {}: {}", c.path, cfg.path, *why));
+  }
   Run run(cfg, options);
   run.begin();
   return run.train();
 }
+
+namespace {
+
+// The runs of `options.resume_with` that can be resumed with `leader`: stopped, with a checkpoint of the same
+// payload at the same position (the state they were trained to together), each the same computation as the
+// leader up to its own last epoch. Any other is named and left alone (it resumes on its own).
+std::vector<RunRecord> resumable_members(const RunRecord& leader, const ExperimentConfig& cfg,
+                                         const TrainOptions& options) {
+  std::vector<RunRecord> out;
+  if (options.resume_with.empty()) return out;
+  RunStore store = RunStore::open(options.db_path);
+  for (std::int64_t id : options.resume_with) {
+    std::optional<RunRecord> r = store.get_run(id);
+    std::string why;
+    if (!r) {
+      why = "not found";
+    } else if (r->status == RunStatus::completed || r->status == RunStatus::running) {
+      why = fmt::format("it is {}", to_string(r->status));
+    } else if (r->checkpoint.md5.empty() || r->checkpoint.md5 != leader.checkpoint.md5 ||
+               r->checkpoint.epochs_done != leader.checkpoint.epochs_done ||
+               r->checkpoint.next_batch != leader.checkpoint.next_batch) {
+      why = "its checkpoint does not hold the same state";
+    } else {
+      try {
+        const toml::table member = toml::parse(r->config_toml);
+        if (auto mismatch = prefix_member_mismatch(cfg.resolved, member)) why = *mismatch;
+        else verify_checkpoint(*r, r->epochs_done);
+      } catch (const toml::parse_error& e) {
+        why = fmt::format("its stored config is unreadable: {}", e.description());
+      } catch (const UserError& e) {
+        why = e.what();
+      }
+    }
+    if (why.empty()) out.push_back(*r);
+    else std::cerr << fmt::format("note: run {} is not resumed with run {}: {}\n", id, leader.id, why);
+  }
+  return out;
+}
+
+}  // namespace
 
 TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   g_interrupted.store(false);
@@ -604,8 +725,10 @@ TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   TrainOptions opts = options;
   opts.sweep = record->sweep;
   opts.variant = record->variant;
+  opts.prefix_members.clear();
+  const std::vector<RunRecord> members = resumable_members(*record, cfg, options);
   Run run(cfg, opts);
-  run.resume_from(*record, checkpoint);
+  run.resume_from(*record, checkpoint, members);
   return run.train();
 }
 

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "experiments/config/experiment_config.h"
 #include "experiments/store/run_status.h"
+#include "experiments/train/prefix_members.h"
 
 namespace incept {
 
@@ -17,6 +19,11 @@ struct TrainOptions {
   std::string variant;  // variant name within the sweep
   // When non-empty, the experiment_hash() the config must resolve to (a sweep passes the one it planned).
   std::string expect_experiment;
+  // Prefix reuse (prefix_members.h): runs recorded from this training at their own last epoch, each the same
+  // computation up to there. train_experiment begins them; resume_run takes the stopped runs `resume_with`
+  // (whose checkpoints must hold the resumed run's state), dropping with a note any that cannot go along.
+  std::vector<PrefixMemberConfig> prefix_members;
+  std::vector<std::int64_t> resume_with;
 };
 
 struct TrainOutcome {
@@ -26,6 +33,7 @@ struct TrainOutcome {
   double train_seconds = 0;
   std::int64_t epochs_done = 0;
   std::string error;
+  std::vector<TrainOutcome> members;  // the runs recorded with it (prefix reuse), fewest epochs first
 };
 
 TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& options);

@@ -242,10 +242,10 @@ INSERT INTO epochs VALUES (1, 1, 1.0, 0.5, 1.1, 0.95, 0.1, 10, 100), (1, 2, 0.5,
 PRAGMA application_id = 1229865808;
 PRAGMA user_version = 1;
 )sql");
-  CHECK_THROWS_WITH(RunStore::open_read_only(db), Catch::Contains("schema 1, older than this build's 3"));
+  CHECK_THROWS_WITH(RunStore::open_read_only(db), Catch::Contains("schema 1, older than this build's 4"));
   {
     RunStore store = RunStore::open(db);
-    CHECK(store.schema_version() == 3);
+    CHECK(store.schema_version() == 4);
     const RunRecord r = *store.get_run(1);
     CHECK(r.name == "old");
     CHECK(r.status == RunStatus::completed);
@@ -255,12 +255,13 @@ PRAGMA user_version = 1;
     CHECK(r.epochs_done == 2);
     CHECK(store.epochs(1)[1].train_loss == 0.5);
     CHECK(r.uid.size() == 32);  // every run gets its global id
+    CHECK(r.trained_with.empty());  // trained on its own (prefix reuse came with schema 4)
     RunRecord fresh;
     fresh.name = "new";
     const auto next = store.begin_run(fresh);
     CHECK(store.get_run(next)->pid == this_process_id());
     CHECK(store.get_run(next)->uid != r.uid);
   }
-  CHECK(RunStore::open_read_only(db).schema_version() == 3);
+  CHECK(RunStore::open_read_only(db).schema_version() == 4);
   CHECK(integrity_check(db) == "ok");
 }

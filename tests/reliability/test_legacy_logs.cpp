@@ -17,6 +17,8 @@ namespace {
 // Turns a schema-3 log back into what schema 2 wrote: the columns and tables of migration 3 dropped.
 void downgrade_to_schema_2(const std::string& db) {
   sql_exec(db, R"sql(
+ALTER TABLE runs DROP COLUMN trained_with;
+DROP TABLE calibrations;
 DROP INDEX runs_by_uid;
 DROP INDEX runs_by_experiment;
 ALTER TABLE runs DROP COLUMN uid;
@@ -78,7 +80,7 @@ TEST_CASE("a schema-2 log is upgraded in place and its interrupted run resumes f
   INFO("resume stderr: " << resumed.err);
   REQUIRE(resumed.status == 0);
   REQUIRE(reference.wait() == 0);
-  CHECK(sql_text(db, "PRAGMA user_version") == "3");
+  CHECK(sql_text(db, "PRAGMA user_version") == "4");
   CHECK(sql_text(db, "SELECT length(uid) FROM runs WHERE id = 1") == "32");
   CHECK(sql_text(db, "SELECT status FROM runs WHERE id = 1") == "completed");
   for (int epoch = 1; epoch <= 4; ++epoch) {

@@ -65,6 +65,25 @@ TEST_CASE("a dry run with --slurm prints the plan, the workers and both job scri
   CHECK_FALSE(fs::exists(f.dir.path() / "runs.db.slurm"));
 }
 
+TEST_CASE("prefix groups stay with one worker, which trains them once and picks its jobs on its node") {
+  ::unsetenv("SLURM_CONF");
+  Fixture f;
+  f.dir.write("lengths.toml", "name = \"lengths\"\nbase = \"tiny.toml\"\nseeds = [0, 1]\n[grid]\n"
+                              "\"train.epochs\" = [1, 2]\n");
+  const CommandResult r = f.incept("sweep lengths.toml --slurm --dry-run");
+  INFO(output(r));
+  REQUIRE(r.status == 0);
+  // Four cells, two trainings: one worker each, each with both lengths of its seed.
+  CHECK_THAT(r.out, Catch::Contains("4 to train, 0 to resume, 0 done or running elsewhere; 2 workers"));
+  CHECK_THAT(r.out, Catch::Contains("worker 1: 1 (epochs=1 seed=0), 3 (epochs=2 seed=0)"));
+  CHECK_THAT(r.out, Catch::Contains("worker 2: 2 (epochs=1 seed=1), 4 (epochs=2 seed=1)"));
+  CHECK_THAT(r.out, Catch::Contains("--slurm-worker --jobs auto &"));
+  const CommandResult apart = f.incept("sweep lengths.toml --slurm --dry-run --no-prefix-reuse --jobs 2");
+  INFO(output(apart));
+  CHECK_THAT(apart.out, Catch::Contains("4 workers"));
+  CHECK_THAT(apart.out, Catch::Contains("--slurm-worker --jobs 2 --no-prefix-reuse &"));
+}
+
 TEST_CASE("a sweep that trains on CUDA asks Slurm for a GPU per worker, unless --sbatch asks for GPUs") {
   ::unsetenv("SLURM_CONF");
   Fixture f;

@@ -251,7 +251,7 @@ TEST_CASE("workers cancelled or killed mid-training leave their cells interrupte
   CHECK_THAT(status.out, Catch::Contains("3 cells: 1 completed, 2 interrupted"));
 
   // The same command again: only the two stopped cells, each resumed from its checkpoint.
-  const CommandResult rerun = f.incept("sweep sweep.toml --slurm --db runs.db --wait");
+  const CommandResult rerun = f.incept("sweep sweep.toml --slurm --no-prefix-reuse --db runs.db --wait");
   INFO(output(rerun));
   REQUIRE(rerun.status == 0);
   CHECK_THAT(rerun.out, Catch::Contains("0 to train, 2 to resume, 1 done or running elsewhere; 2 workers"));
@@ -309,10 +309,11 @@ TEST_CASE("a job array cancelled with its finishing job: the rerun joins what th
   ::setenv("INCEPT_SLURM_POLL_SECONDS", "1", 1);
   Fixture f;
   f.dir.write("tiny.toml", testing::kTinyTrainingConfig);
-  // Cell 1 trains 1 epoch, cell 2 six (both with the base config's seed, 7).
+  // Cell 1 trains 1 epoch, cell 2 six (both with the base config's seed, 7), each in a worker of its own: without
+  // prefix reuse, which would train them as one (cell 1 recorded at epoch 1 of cell 2) in one worker.
   f.dir.write("sweep.toml", "name = \"slurm-cancelled\"\nbase = \"tiny.toml\"\n[set]\n\"data.synthetic_train\" = 8192\n"
                             "[grid]\n\"train.epochs\" = [1, 6]\n");
-  const CommandResult first = f.incept("sweep sweep.toml --slurm --db runs.db");
+  const CommandResult first = f.incept("sweep sweep.toml --slurm --no-prefix-reuse --db runs.db");
   INFO(output(first));
   REQUIRE(first.status == 0);
   const SlurmSubmission s = f.newest("slurm-cancelled");
@@ -336,7 +337,7 @@ TEST_CASE("a job array cancelled with its finishing job: the rerun joins what th
   CHECK(RunStore::open_read_only(f.db()).list_runs().empty());  // nothing was joined
   const std::string trained = worker_runs(s, 1).at(0).uid;
 
-  const CommandResult rerun = f.incept("sweep sweep.toml --slurm --db runs.db --wait");
+  const CommandResult rerun = f.incept("sweep sweep.toml --slurm --no-prefix-reuse --db runs.db --wait");
   INFO(output(rerun));
   REQUIRE(rerun.status == 0);
   CHECK_THAT(rerun.out, Catch::Contains("joining the workers' logs of " + s.dir));

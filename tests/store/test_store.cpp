@@ -26,7 +26,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-constexpr int kSchemaVersion = 3;  // bump together with the migrations list
+constexpr int kSchemaVersion = 4;  // bump together with the migrations list
 
 bool is_utc_timestamp(const std::string& s) {
   return std::regex_match(s, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"));
@@ -654,6 +654,50 @@ TEST_CASE("merge copies runs of several logs with new ids, epochs and layers fol
     CHECK_THROWS(RunStore::merge(out, {a, garbage}));
     CHECK(RunStore::open_read_only(out).list_runs().size() == 3);
   }
+}
+
+TEST_CASE("calibrations read back by host, cores and workload, newest first, and merges carry them", "[store]") {
+  TempDir dir;
+  const std::string a = dir.file("a.db"), out = dir.file("out.db");
+  Calibration older;
+  older.uid = "u1";
+  older.measured_at = "2024-01-01T00:00:00Z";
+  older.host = "h";
+  older.cores = 2;
+  older.workload = "w";
+  older.config_name = "net";
+  older.points = {{1, 2, 1000.5, 100 << 20}, {2, 1, 1500.25, 90 << 20}};
+  Calibration newer = older;
+  newer.uid = "u2";
+  newer.measured_at = "2024-02-01T00:00:00Z";
+  newer.points = {{1, 2, 900, 0}, {2, 1, 1700, 0}};
+  {
+    RunStore s = RunStore::open(a);
+    s.record_calibration(newer);
+    s.record_calibration(older);
+    CHECK_FALSE(s.latest_calibration("h", 4, "w"));
+    CHECK_FALSE(s.latest_calibration("other", 2, "w"));
+    CHECK_FALSE(s.latest_calibration("h", 2, "x"));
+  }
+  const auto check = [&](const std::string& path) {
+    const std::optional<Calibration> c = RunStore::open_read_only(path).latest_calibration("h", 2, "w");
+    REQUIRE(c);
+    CHECK(c->uid == "u2");
+    CHECK(c->config_name == "net");
+    REQUIRE(c->points.size() == 2);
+    CHECK(c->points[1].jobs == 2);
+    CHECK(c->points[1].threads == 1);
+    CHECK(c->points[1].images_per_s == 1700);
+  };
+  check(a);
+  RunStore::merge(out, {a});
+  RunStore::merge(out, {a});  // again: nothing doubles
+  check(out);
+  CHECK(raw_query_int(out, "SELECT count(*) FROM calibrations") == 4);
+  // A worker's log seeded with only some runs still gets its host's calibrations.
+  const std::string seeded = dir.file("seeded.db");
+  RunStore::merge(seeded, {a}, [](const RunRecord&) { return false; });
+  check(seeded);
 }
 
 // ---- concurrency ----------------------------------------------------------------------------------------

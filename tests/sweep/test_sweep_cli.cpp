@@ -144,7 +144,8 @@ base = "tiny.toml"
 "model.input" = [1, 28, 28]
 [variants.fine]
 )");
-  auto fast = run_incept("sweep sweep.toml --db fast.db --fail-fast", tmp.path().string());
+  // One training at a time: nothing starts after the failure.
+  auto fast = run_incept("sweep sweep.toml --db fast.db --fail-fast --jobs 1", tmp.path().string());
   INFO(output(fast));
   CHECK(fast.status == 1);
   CHECK_THAT(fast.out, Catch::Contains("[broken seed=0] error:"));
