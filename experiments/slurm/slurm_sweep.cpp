@@ -31,6 +31,7 @@
 #include "framework/diagnostics.h"
 #include "framework/text.h"
 #include "platform/write_file.h"
+#include "platform/remove_tree.h"
 
 namespace incept {
 
@@ -373,8 +374,7 @@ int submit_sweep_to_slurm(const SlurmSweepOptions& o, std::ostream& out) {
     }
     sub.array_job = submit_batch({}, sub.path("worker.sh"));
   } catch (...) {
-    std::error_code ec;
-    fs::remove_all(sub.dir, ec);  // nothing was submitted: leave nothing behind
+    remove_tree(sub.dir);  // nothing was submitted: leave nothing behind
     throw;
   }
   try {

@@ -26,6 +26,7 @@
 #include "experiments/sweep/prefix_groups.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
+#include "platform/temp_folder.h"
 
 namespace incept {
 
@@ -78,34 +79,6 @@ struct Training {
   double macs;
 };
 
-// A private folder for the probes' config and start signals, removed with everything in it.
-class ProbeFolder {
- public:
-  ProbeFolder() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/incept-calibration-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-      throw UserError(fmt::format("cannot create a folder for the calibration ({}): {}", pattern,
-                                  std::strerror(errno)));
-    path_ = pattern;
-  }
-  ~ProbeFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ProbeFolder(const ProbeFolder&) = delete;
-  ProbeFolder& operator=(const ProbeFolder&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream out(file(name), std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw UserError(fmt::format("cannot write {}", file(name)));
-  }
-
- private:
-  std::string path_;
-};
-
 // "key=value" fields of a probe's result line.
 std::map<std::string, std::string> fields(const std::string& line) {
   std::map<std::string, std::string> out;
@@ -117,7 +90,7 @@ std::map<std::string, std::string> fields(const std::string& line) {
 }
 
 // `split.jobs` probes of `config_file` at once, started together; their images per second summed.
-CalibrationPoint measure(const AutoJobsRequest& r, const ProbeFolder& folder, const std::string& config_file,
+CalibrationPoint measure(const AutoJobsRequest& r, const TempFolder& folder, const std::string& config_file,
                          const JobsSplit& split, int number) {
   const std::string go = folder.file(fmt::format("go-{}", number));
   struct Probe {
@@ -178,7 +151,7 @@ CalibrationPoint measure(const AutoJobsRequest& r, const ProbeFolder& folder, co
 
 Calibration calibrate(const AutoJobsRequest& r, const ResolvedVariant& network, const std::string& workload,
                       const std::vector<JobsSplit>& splits) {
-  ProbeFolder folder;
+  TempFolder folder("incept-calibration", "the calibration");
   folder.write("network.toml", network.config_toml);
   Calibration c;
   c.host = this_host_name();

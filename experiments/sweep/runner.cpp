@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -21,6 +20,7 @@
 #include "experiments/sweep/stop_signals.h"
 #include "framework/diagnostics.h"
 #include "framework/text.h"
+#include "platform/temp_folder.h"
 
 namespace incept {
 
@@ -30,37 +30,12 @@ std::string label(const PlannedVariant& p) {
   return fmt::format("{} seed={}", p.variant.variant.name, p.variant.variant.seed);
 }
 
-// A private folder for the children's config files, removed with everything in it when the sweep ends.
+// The children's config files, in a private folder removed with everything in it when the sweep ends.
 class ConfigFolder {
- public:
-  ConfigFolder() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/incept-sweep-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-      throw UserError(fmt::format("cannot create a folder for the sweep's configs ({}): {}", pattern,
-                                  std::strerror(errno)));
-    path_ = pattern;
-  }
-  ~ConfigFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ConfigFolder(const ConfigFolder&) = delete;
-  ConfigFolder& operator=(const ConfigFolder&) = delete;
-
- private:
-  std::string write_file(const std::string& name, const std::string& text) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw UserError(fmt::format("cannot write {}", file));
-    return file;
-  }
-
  public:
   // Writes the variant's resolved config; returns the file's path.
   std::string write(const PlannedVariant& p) const {
-    return write_file(fmt::format("variant-{}.toml", p.variant.variant.index + 1), p.variant.config_toml);
+    return folder_.write(fmt::format("variant-{}.toml", p.variant.variant.index + 1), p.variant.config_toml);
   }
   // Writes the members a training records (`incept train --prefix-members`), and their configs.
   std::string write_members(const PlannedVariant& leader, const std::vector<PlannedVariant>& members) const {
@@ -70,11 +45,11 @@ class ConfigFolder {
                                  {"experiment", m.variant.hash}});
     std::ostringstream text;
     text << toml::table{{"member", std::move(list)}};
-    return write_file(fmt::format("members-of-{}.toml", leader.variant.variant.index + 1), text.str());
+    return folder_.write(fmt::format("members-of-{}.toml", leader.variant.variant.index + 1), text.str());
   }
 
  private:
-  std::string path_;
+  TempFolder folder_{"incept-sweep", "the sweep's configs"};
 };
 
 struct Running {
@@ -214,24 +189,18 @@ class SweepExecution {
   }
 
   void finish(VariantOutcome& o, int code, const std::string& error) {
-    const RunStatus status = status_of_exit_code(code);
-    o.status = to_string(status);
-    try {
-      claims_.release(o.planned, status, error);
-    } catch (const std::exception& e) {
-      out_ << fmt::format("[{}] warning: {}\n", label(o.planned), e.what());
-    }
-    if (status != RunStatus::completed)
-      out_ << fmt::format("[{}] {} (exit status {})\n", label(o.planned), o.status, code) << std::flush;
-    if (status == RunStatus::failed && options_.fail_fast && !stopping_) {
-      result_.stopped_early = true;
-      stop(SIGINT, "sweep: stopping at the first failure (--fail-fast); interrupting the other trainings");
-    }
+    settle(o, status_of_exit_code(code), error, fmt::format("exit status {}", code));
   }
 
   // A cell recorded from another's training: its status is its run's in the log (the child's exit status is the
   // training's).
   void finish_member(VariantOutcome& o, RunStatus status, const std::string& error) {
+    settle(o, status, error, "recorded from " + o.recorded_from);
+  }
+
+  // Lets go of the cell with its status, says how it ended unless it completed (`how`: what the status comes
+  // from), and stops the sweep at a failure under --fail-fast.
+  void settle(VariantOutcome& o, RunStatus status, const std::string& error, const std::string& how) {
     o.status = to_string(status);
     try {
       claims_.release(o.planned, status, error);
@@ -239,7 +208,7 @@ class SweepExecution {
       out_ << fmt::format("[{}] warning: {}\n", label(o.planned), e.what());
     }
     if (status != RunStatus::completed)
-      out_ << fmt::format("[{}] {} (recorded from {})\n", label(o.planned), o.status, o.recorded_from) << std::flush;
+      out_ << fmt::format("[{}] {} ({})\n", label(o.planned), o.status, how) << std::flush;
     if (status == RunStatus::failed && options_.fail_fast && !stopping_) {
       result_.stopped_early = true;
       stop(SIGINT, "sweep: stopping at the first failure (--fail-fast); interrupting the other trainings");
