@@ -17,6 +17,7 @@
 #include "experiments/slurm/slurm_sweep.h"
 #include "experiments/store/run_store.h"
 #include "experiments/sweep/auto_jobs.h"
+#include "experiments/sweep/device_use.h"
 #include "experiments/sweep/claims.h"
 #include "experiments/sweep/plan.h"
 #include "experiments/sweep/prefix_groups.h"
@@ -41,6 +42,7 @@ struct SweepArgs {
   std::string jobs = "auto";  // "auto" or a number (jobs_value())
   bool calibrate = false;     // --jobs auto: measure now
   bool no_prefix_reuse = false;
+  std::string pack = "auto";  // "auto" or trainings per packed network (pack_size())
   std::string shard;
   bool fail_fast = false;
   std::vector<std::string> sets;
@@ -133,6 +135,25 @@ JobsSplit jobs_split(const SweepArgs& a, const std::vector<PlannedVariant>& plan
   return d.split;
 }
 
+// Packing on a GPU: this many trainings of one network at most per packed network (a 12-seed sweep is one pack).
+constexpr int kAutoPackOnGpu = 16;
+
+// --pack: the number given, or auto: packs of up to kAutoPackOnGpu on a GPU, none on the CPU (said with why).
+int pack_size(const SweepArgs& a, const std::vector<ResolvedVariant>& cells) {
+  if (a.pack != "auto") {
+    const int n = std::stoi(a.pack);
+    if (n > 1)
+      std::cout << fmt::format("--pack {}: up to {} cells that share a network train as one packed network\n", n, n);
+    return n;
+  }
+  const bool gpu = std::any_of(cells.begin(), cells.end(), [](const ResolvedVariant& v) { return trains_on_gpu(v); });
+  if (!gpu) return 1;  // measured slower on the CPU (README, "Packing"): nothing to say
+  std::cout << fmt::format("--pack auto: on the GPU, up to {} cells that share a network train as one packed "
+                           "network\n",
+                           kAutoPackOnGpu);
+  return kAutoPackOnGpu;
+}
+
 int run_sweep_command(const SweepArgs& a) {
   Shard shard = a.shard.empty() ? Shard{} : parse_shard(a.shard);
   Sweep sweep = load_sweep(a.file, a.sets);
@@ -153,6 +174,7 @@ int run_sweep_command(const SweepArgs& a) {
     note_prefix_groups(plan, reuse);
     std::cout << fmt::format("database {} (dry run: nothing is trained)\n", db) << plan_table(plan);
     jobs_split(a, plan, db, true);
+    pack_size(a, mine);
     return 0;
   }
 
@@ -171,6 +193,7 @@ int run_sweep_command(const SweepArgs& a) {
   options.jobs = split.jobs;
   options.threads_per_job = split.threads;
   options.fail_fast = a.fail_fast;
+  options.pack = pack_size(a, mine);
   options.forward_sigterm = !a.slurm_worker;
   const std::size_t cells_to_run =
       std::count_if(plan.begin(), plan.end(), [](const PlannedVariant& p) { return p.action != PlanAction::skip; });
@@ -223,6 +246,7 @@ int sweep_command(const SweepArgs& a) {
     o.workers = a.workers;
     o.jobs = a.jobs == "auto" ? 0 : std::stoi(a.jobs);
     o.prefix_reuse = !a.no_prefix_reuse;
+    o.pack = a.pack;
     o.sbatch = a.sbatch;
     o.wait = a.wait;
     o.dry_run = a.dry_run;
@@ -257,6 +281,11 @@ void add_sweep_commands(CLI::App& app) {
   cmd->add_flag("--no-prefix-reuse", a->no_prefix_reuse,
                 "train every cell on its own, also cells that differ only in train.epochs (by default the longest "
                 "is trained once and the shorter ones recorded from it at their last epoch)");
+  cmd->add_option("--pack", a->pack,
+                  "cells that share a network (they differ only in seed, init, learning rate and schedule, optimizer "
+                  "numbers, label smoothing) train this many at a time as one packed network, each recorded as its "
+                  "own run: a number (1: never), or auto (default): up to 16 on a GPU, none on the CPU")
+      ->check(pack_value());
   CLI::Option* shard =
       cmd->add_option("--shard", a->shard, "run only the K-th of N disjoint slices, e.g. 2/4 (Slurm job arrays)")
           ->check(non_empty());

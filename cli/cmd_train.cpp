@@ -20,6 +20,18 @@ namespace incept {
 
 namespace {
 
+// How bad an ending is, for the exit status of a pack.
+int severity(RunStatus s) {
+  switch (s) {
+    case RunStatus::completed: return 0;
+    case RunStatus::running: return 1;
+    case RunStatus::diverged: return 2;
+    case RunStatus::failed: return 3;
+    case RunStatus::interrupted: return 4;
+  }
+  return 3;
+}
+
 std::string percent(const std::optional<double>& v) { return v ? fmt::format("{:.2f}%", 100 * *v) : "-"; }
 
 void print_outcome(const TrainOutcome& o, const std::string& db, const std::string& note) {
@@ -31,17 +43,22 @@ void print_outcome(const TrainOutcome& o, const std::string& db, const std::stri
 // Exit status: exit_code(status) (0 completed, 1 failed, 3 diverged, 130 interrupted, like a shell's Ctrl-C), the
 // training's own: the runs recorded with it report their outcomes in the log and here.
 int report(const TrainOutcome& o, const std::string& db) {
+  RunStatus worst = o.status;
   for (const TrainOutcome& m : o.members) {
-    print_outcome(m, db, fmt::format("; recorded from run {}", o.run_id));
+    print_outcome(m, db, o.packed ? fmt::format("; trained in one packed network with run {}", o.run_id)
+                                  : fmt::format("; recorded from run {}", o.run_id));
+    // A pack's members are trainings of their own: the exit status is the worst of them (interrupted, failed,
+    // diverged, completed, in that order), so a sweep or a script sees any that did not complete.
+    if (o.packed && severity(m.status) > severity(worst)) worst = m.status;
     if (!m.error.empty() && m.status != o.status)
       std::cerr << fmt::format("run {}: {}{}\n", m.run_id, m.status == RunStatus::failed ? "error: " : "", m.error);
   }
   print_outcome(o, db, "");
   if (!o.error.empty()) std::cerr << (o.status == RunStatus::failed ? "error: " : "") << o.error << "\n";
-  return exit_code(o.status);
+  return exit_code(worst);
 }
 
-// --prefix-members FILE (from a sweep): [[member]] tables with `config` (a resolved config file), `variant` and
+// --prefix-members FILE and --pack-with FILE (from a sweep): [[member]] tables with `config` (a resolved config file), `variant` and
 // `experiment` (the experiment the sweep planned). Each is read with the training's --set overrides, so it runs
 // with the same execution settings (train.threads) and records them.
 std::vector<PrefixMemberConfig> read_prefix_members(const std::string& path, const std::vector<std::string>& sets) {
@@ -77,7 +94,7 @@ void add_train_commands(CLI::App& app) {
     bool quiet = false;
     std::int64_t run_id = 0;
     std::string sweep, variant, expect_experiment;
-    std::string prefix_members;
+    std::string prefix_members, pack_with;
     std::vector<std::int64_t> resume_with;
   };
   auto a = std::make_shared<Args>();
@@ -93,6 +110,8 @@ void add_train_commands(CLI::App& app) {
   train->add_option("--prefix-members", a->prefix_members,
                     "record these configs' runs from this training, each at its last epoch")
       ->group("");
+  train->add_option("--pack-with", a->pack_with, "train these configs with this one as one packed network")
+      ->group("");
   train->callback([a] {
     ExperimentConfig cfg = load_experiment(a->config, a->sets);
     install_interrupt_handler();
@@ -103,6 +122,7 @@ void add_train_commands(CLI::App& app) {
     opts.variant = a->variant;
     opts.expect_experiment = a->expect_experiment;
     if (!a->prefix_members.empty()) opts.prefix_members = read_prefix_members(a->prefix_members, a->sets);
+    if (!a->pack_with.empty()) opts.pack_with = read_prefix_members(a->pack_with, a->sets);
     int status = report(train_experiment(cfg, opts), a->db);
     if (status != 0) throw CLI::RuntimeError(status);
   });

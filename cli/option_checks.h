@@ -14,17 +14,21 @@ inline CLI::Validator non_empty() {
 }
 
 // --jobs: "auto" or a number of trainings at once, 1 to 1024.
-inline CLI::Validator jobs_value() {
+// "auto" or a whole number from 1 to `max` (`what`: what the number counts, for the message).
+inline CLI::Validator auto_or_count(int max, const std::string& what) {
   return CLI::Validator(
-      [](std::string& value) {
+      [max, what](std::string& value) {
         if (value == "auto") return std::string();
         if (!value.empty() && value.size() <= 4 && value.find_first_not_of("0123456789") == std::string::npos) {
           const int n = std::stoi(value);
-          if (n >= 1 && n <= 1024) return std::string();
+          if (n >= 1 && n <= max) return std::string();
         }
-        return "'" + value + "' is not 'auto' or a number of trainings from 1 to 1024";
+        return "'" + value + "' is not 'auto' or a number of " + what + " from 1 to " + std::to_string(max);
       },
       "auto|N");
 }
+inline CLI::Validator jobs_value() { return auto_or_count(1024, "trainings"); }
+// --pack: trainings per packed network.
+inline CLI::Validator pack_value() { return auto_or_count(256, "trainings per packed network"); }
 
 }  // namespace incept

@@ -76,6 +76,7 @@ TrainConfig read_train(const toml::table* t, const SourcePos& file, Diagnostics&
   c.amp = r.flag("amp", c.amp);
   c.channels_last = r.flag("channels_last", c.channels_last);
   c.parallel_branches = r.flag("parallel_branches", c.parallel_branches);
+  c.cuda_graph = r.flag("cuda_graph", c.cuda_graph);
   c.checkpoint_dir = r.text("checkpoint_dir", c.checkpoint_dir);
   if (c.nesterov && c.optimizer == "sgd" && c.momentum <= 0)
     diags.error(r.pos("nesterov"), "train.nesterov needs train.momentum > 0");

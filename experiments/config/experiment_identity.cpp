@@ -32,6 +32,13 @@ void erase_path(toml::table& root, std::string_view dotted) {
 // schedule is shared only once it is added here.
 constexpr std::array<std::string_view, 3> kSchedulesIndependentOfEpochs = {"constant", "step", "exponential"};
 
+// The [train] settings a packed member keeps of its own (packed_optimizer.h takes the optimizer's numbers per member;
+// the trainer computes each member's schedule, loss and initialisation). Anything else must be shared.
+constexpr std::array<std::string_view, 17> kMemberSettings = {
+    "train.seed",     "train.init",  "train.init_std",     "train.lr",        "train.schedule", "train.step_size",
+    "train.gamma",    "train.min_lr", "train.warmup_epochs", "train.momentum", "train.weight_decay", "train.alpha",
+    "train.eps",      "train.beta1", "train.beta2",        "train.label_smoothing", "train.checkpoint_dir"};
+
 std::string schedule_of(const toml::table& resolved) {
   return resolved["train"]["schedule"].value<std::string>().value_or(TrainConfig{}.schedule);
 }
@@ -79,6 +86,18 @@ std::int64_t shared_epoch_prefix(const EpochPrefix& a, const EpochPrefix& b) {
 
 std::int64_t shared_epoch_prefix(const toml::table& a, const toml::table& b) {
   return shared_epoch_prefix(epoch_prefix(a), epoch_prefix(b));
+}
+
+bool is_member_setting(const std::string& dotted_path) {
+  return std::find(kMemberSettings.begin(), kMemberSettings.end(), dotted_path) != kMemberSettings.end();
+}
+
+std::string packing_key(const toml::table& resolved) {
+  toml::table copy = resolved;
+  for (std::string_view s : kMemberSettings) erase_path(copy, s);
+  // Labels only; train.threads stays: the members run in one process.
+  for (std::string_view s : {"name", "description", "extends"}) erase_path(copy, s);
+  return config_hash(copy);
 }
 
 }  // namespace incept

@@ -49,4 +49,14 @@ EpochPrefix epoch_prefix(const toml::table& resolved);
 std::int64_t shared_epoch_prefix(const EpochPrefix& a, const EpochPrefix& b);
 std::int64_t shared_epoch_prefix(const toml::table& a, const toml::table& b);
 
+// ---- runs that can train as one packed network (experiments/train/packed_trainer.h) ----
+//
+// The members of a pack share the network, the data, the batches' sizes and count, the device and threads and the
+// optimizer's algorithm: everything in the config except what each member keeps of its own — its seed, init,
+// learning rate and schedule, the optimizer's numbers (momentum, weight decay, betas, eps, alpha), label smoothing,
+// checkpoint folder and labels. Runs with equal non-empty keys can be packed.
+std::string packing_key(const toml::table& resolved);
+// The settings each member of a pack keeps of its own (dotted paths).
+bool is_member_setting(const std::string& dotted_path);
+
 }  // namespace incept

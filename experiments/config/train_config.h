@@ -41,6 +41,9 @@ struct TrainConfig {
   bool amp = false;               // CUDA mixed precision (autocast + grad scaling)
   bool channels_last = false;     // NHWC memory format
   bool parallel_branches = false; // run the branches of each Inception block concurrently (CPU)
+  // CUDA: capture the training step in a CUDA graph and replay it (experiments/train/packed_step.h). Off until
+  // measured on a GPU: no machine with one has run it yet.
+  bool cuda_graph = false;
 
   std::string checkpoint_dir = "checkpoints";
 };

@@ -96,9 +96,10 @@ std::string worker_script(const SlurmSubmission& s, const std::vector<std::strin
          "restart ${SLURM_RESTART_COUNT:-0}\"\n";
   out += "requeue=0\n";
   out += fmt::format("\"$incept\" sweep {} --db \"$folder/worker-$task.db\" --only-cells \"$cells\" --slurm-worker "
-                     "--jobs {}{}{} &\n",
+                     "--jobs {}{}{}{} &\n",
                      script_word(s.sweep_file), o.jobs > 0 ? std::to_string(o.jobs) : "auto",
-                     o.prefix_reuse ? "" : " --no-prefix-reuse", quoted_sets(s));
+                     o.prefix_reuse ? "" : " --no-prefix-reuse", o.pack == "auto" ? "" : " --pack " + o.pack,
+                     quoted_sets(s));
   out += "pid=$!\n";
   out += "# 120 s before the time limit (this script only): stop the trainings, which checkpoint, then requeue.\n";
   out += "trap 'requeue=1; kill -INT \"$pid\" 2>/dev/null' USR1\n";

@@ -23,6 +23,7 @@ struct JobScriptOptions {
   bool gpu = false;                 // a GPU sweep: each worker asks for a GPU, unless `sbatch` asks for GPUs itself
   int jobs = 0;                     // trainings at once in each worker; 0: auto (each worker decides on its node)
   bool prefix_reuse = true;
+  std::string pack = "auto";        // --pack of each worker (it packs among its own cells)
 };
 
 // `cell_labels[i]`: "variant seed=S" of cell i of the full ordered list, for the script's comments.

@@ -333,6 +333,7 @@ int submit_sweep_to_slurm(const SlurmSweepOptions& o, std::ostream& out) {
   script_options.sbatch = o.sbatch;
   script_options.jobs = o.jobs;
   script_options.prefix_reuse = o.prefix_reuse;
+  script_options.pack = o.pack;
   script_options.gpu = std::any_of(to_run.begin(), to_run.end(), [](const PlannedVariant& p) {
     return trains_on_gpu(p.variant);
   });

@@ -31,6 +31,7 @@ struct SlurmSweepOptions {
   std::vector<std::string> sets;    // --set, for every variant
   int workers = 0;                  // array tasks; 0: one per cell to train, at most kDefaultMaxWorkers
   int jobs = 0;                     // trainings at once in each worker; 0: --jobs auto, decided by each worker
+  std::string pack = "auto";        // --pack of each worker: "auto" (decided on its node) or a number
   bool prefix_reuse = true;         // cells one training answers together go to one worker and train once
   std::vector<std::string> sbatch;  // passed through to sbatch (partition, account, time, gres, constraint, ...)
   bool wait = false;                // follow the jobs to the end and print the summary

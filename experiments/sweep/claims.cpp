@@ -133,6 +133,36 @@ SweepClaims::Next SweepClaims::next() {
   return out;
 }
 
+bool SweepClaims::in_prefix_group(std::size_t i) const {
+  const EpochPrefix& p = variants_[i].prefix;
+  if (!prefix_reuse_ || p.key.empty()) return false;
+  for (std::size_t j = 0; j < variants_.size(); ++j)
+    if (j != i && variants_[j].prefix.key == p.key) return true;
+  return false;
+}
+
+std::vector<PlannedVariant> SweepClaims::claim_pack_mates(const PlannedVariant& leader, std::size_t max_mates) {
+  std::vector<PlannedVariant> out;
+  const std::size_t l = index_of(leader);
+  const std::string& key = variants_[l].pack_key;
+  if (max_mates == 0 || key.empty() || leader.action != PlanAction::train || in_prefix_group(l)) return out;
+  store_.write_transaction(fmt::format("claim cells of sweep {} to pack", sweep_), [&] {
+    for (std::size_t i = 0; i < variants_.size() && out.size() < max_mates; ++i) {
+      if (visited_.count(i) || variants_[i].pack_key != key || in_prefix_group(i)) continue;
+      const std::vector<RunRecord> runs = store_.runs_of_experiment(variants_[i].hash);
+      PlannedVariant p = plan_variant(variants_[i], runs, file_exists);
+      if (p.action != PlanAction::train) continue;  // done, held elsewhere, or to resume: next() takes it
+      const SweepVariant& v = variants_[i].variant;
+      if (!store_.claim_cell(sweep_, v.name, v.seed, token_)) continue;
+      newest_before_[i] = newest_id(runs);
+      held_.insert(i);
+      visited_.insert(i);
+      out.push_back(std::move(p));
+    }
+  });
+  return out;
+}
+
 void take_back_worker_log(const std::string& db_path, const std::string& sweep) {
   RunStore store = RunStore::open(db_path);
   // A lease a second in the future: a heartbeat written this very second is an earlier holder's too.

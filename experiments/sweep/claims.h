@@ -50,6 +50,11 @@ class SweepClaims {
   // the cells of its prefix group).
   Next next();
 
+  // Packing: claims up to `max_mates` more cells that can train with `leader` (claimed by next(), to be trained,
+  // with no prefix group) as one packed network — cells to train with its packing key and no prefix group of their
+  // own — in plan order. Cells another process holds are left to it.
+  std::vector<PlannedVariant> claim_pack_mates(const PlannedVariant& leader, std::size_t max_mates);
+
   // The child working on a claimed cell ended with `status`. Lets go of the cell; a failure that left no run behind
   // (bad data, a crash before the run was recorded) is recorded on the cell with `error`, so reports show it.
   void release(const PlannedVariant& planned, RunStatus status, const std::string& error);
@@ -62,6 +67,8 @@ class SweepClaims {
 
  private:
   std::size_t index_of(const PlannedVariant& planned) const;
+  // Whether variant i trains in a prefix group (prefix reuse on, and another variant shares its prefix key).
+  bool in_prefix_group(std::size_t i) const;
   std::string sweep_;
   std::vector<ResolvedVariant> variants_;
   bool prefix_reuse_ = true;

@@ -124,6 +124,7 @@ std::vector<ResolvedVariant> resolve_variants(const Sweep& sweep, const std::vec
     r.params = cfg->model.cost().params + cfg->model.aux_cost().params;
     r.macs = cfg->model.cost().macs;
     r.prefix = epoch_prefix(cfg->resolved);
+    r.pack_key = cfg->train.amp ? "" : packing_key(cfg->resolved);
     r.train_images = known_train_images(cfg->data);
     out.push_back(std::move(r));
   }

@@ -37,7 +37,8 @@ class ConfigFolder {
   std::string write(const PlannedVariant& p) const {
     return folder_.write(fmt::format("variant-{}.toml", p.variant.variant.index + 1), p.variant.config_toml);
   }
-  // Writes the members a training records (`incept train --prefix-members`), and their configs.
+  // Writes the members a training records (`incept train --prefix-members`) or trains with it as one packed network
+  // (`--pack-with`), and their configs.
   std::string write_members(const PlannedVariant& leader, const std::vector<PlannedVariant>& members) const {
     toml::array list;
     for (const PlannedVariant& m : members)
@@ -56,7 +57,9 @@ struct Running {
   ChildProcess child;
   std::size_t slot;        // index into the outcomes
   std::string last_error;  // the child's last "error: ..." line (or last line), for a failure without a run
-  std::vector<std::size_t> members;  // the outcomes of the cells recorded from this training (prefix reuse)
+  // The outcomes of the cells recorded from this training (prefix reuse), or trained with it as one packed network.
+  std::vector<std::size_t> members;
+  bool packed = false;  // members are pack mates: every cell's status, the leader's too, is its own run's
 };
 
 class SweepExecution {
@@ -133,17 +136,38 @@ class SweepExecution {
                                                             join(member_labels, ", ")))
          << std::flush;
     o.action = resume ? "resume" : "train";
+    // Packing: cells that share its network, trained with it as one (a training with prefix members is not packed).
+    std::vector<std::size_t> mate_slots;
+    if (options_.pack > 1 && !resume && member_slots.empty()) {
+      std::vector<std::string> mate_labels;
+      for (PlannedVariant& m : claims_.claim_pack_mates(o.planned, static_cast<std::size_t>(options_.pack - 1))) {
+        const std::size_t ms = slot_of(m);
+        VariantOutcome& mo = result_.outcomes[ms];
+        mo.planned = std::move(m);
+        mo.action = "train";
+        mate_slots.push_back(ms);
+        mate_labels.push_back(label(mo.planned));
+      }
+      if (!mate_slots.empty())
+        out_ << fmt::format("[{}] packed with {}: {} trainings as one network\n", launched_, join(mate_labels, ", "),
+                            mate_slots.size() + 1)
+             << std::flush;
+    }
     try {
-      std::vector<PlannedVariant> members;
+      std::vector<PlannedVariant> members, mates;
       for (std::size_t ms : member_slots) members.push_back(result_.outcomes[ms].planned);
+      for (std::size_t ms : mate_slots) mates.push_back(result_.outcomes[ms].planned);
       const std::string config = resume ? "" : configs_.write(o.planned);
       const std::string members_file = resume || members.empty() ? "" : configs_.write_members(o.planned, members);
-      running_.push_back(Running{ChildProcess::start(child_command(o.planned, options_, config, members, members_file)),
-                                 slot, "", member_slots});
+      const std::string pack_file = mates.empty() ? "" : configs_.write_members(o.planned, mates);
+      Running r{ChildProcess::start(child_command(o.planned, options_, config, members, members_file, pack_file)),
+                slot, "", mates.empty() ? member_slots : mate_slots, !mates.empty()};
+      running_.push_back(std::move(r));
     } catch (const std::exception& e) {
       out_ << fmt::format("[{}] error: {}\n", label(o.planned), e.what()) << std::flush;
       finish(o, 127, e.what());
       for (std::size_t ms : member_slots) finish_member(result_.outcomes[ms], RunStatus::failed, e.what());
+      for (std::size_t ms : mate_slots) finish_member(result_.outcomes[ms], RunStatus::failed, e.what());
     }
     return true;
   }
@@ -170,12 +194,12 @@ class SweepExecution {
       const std::string error = r.last_error.empty() ? fmt::format("exit status {}", *code) : r.last_error;
       // Members first: --fail-fast, triggered by the leader, must not find them still held.
       const RunStatus leader = status_of_exit_code(*code);
+      const RunStatus fallback = leader == RunStatus::completed ? RunStatus::failed : leader;
       for (std::size_t ms : r.members)
-        finish_member(result_.outcomes[ms],
-                      claims_.recorded_status(result_.outcomes[ms].planned,
-                                              leader == RunStatus::completed ? RunStatus::failed : leader),
-                      error);
-      finish(o, *code, error);
+        finish_member(result_.outcomes[ms], claims_.recorded_status(result_.outcomes[ms].planned, fallback), error);
+      // A pack's exit status is its worst member's: the leader's own ending is its run's.
+      if (r.packed) settle(o, claims_.recorded_status(o.planned, fallback), error, fmt::format("exit status {}", *code));
+      else finish(o, *code, error);
       running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
@@ -195,7 +219,7 @@ class SweepExecution {
   // A cell recorded from another's training: its status is its run's in the log (the child's exit status is the
   // training's).
   void finish_member(VariantOutcome& o, RunStatus status, const std::string& error) {
-    settle(o, status, error, "recorded from " + o.recorded_from);
+    settle(o, status, error, o.recorded_from.empty() ? "trained in a packed network" : "recorded from " + o.recorded_from);
   }
 
   // Lets go of the cell with its status, says how it ended unless it completed (`how`: what the status comes
@@ -268,7 +292,7 @@ int available_cores() {
 
 std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
                                        const std::string& config_file, const std::vector<PlannedVariant>& members,
-                                       const std::string& members_file) {
+                                       const std::string& members_file, const std::string& pack_file) {
   std::vector<std::string> cmd{options.executable};
   if (planned.action == PlanAction::resume) {
     cmd.insert(cmd.end(), {"resume", std::to_string(planned.earlier->id)});
@@ -280,6 +304,7 @@ std::vector<std::string> child_command(const PlannedVariant& planned, const Swee
                            options.sweep_name, "--variant", planned.variant.variant.name, "--expect-experiment",
                            planned.variant.hash});
     if (!members_file.empty()) cmd.insert(cmd.end(), {"--prefix-members", members_file});
+    if (!pack_file.empty()) cmd.insert(cmd.end(), {"--pack-with", pack_file});
   }
   cmd.insert(cmd.end(), {"--db", options.db_path, "--quiet"});
   return cmd;

@@ -20,6 +20,9 @@ struct SweepRunOptions {
   int jobs = 1;               // trainings at once
   int threads_per_job = 1;    // train.threads of each
   bool fail_fast = false;     // stop at the first failure (the others are interrupted and can be resumed)
+  // Packing: at most this many cells that share a network train at once as one packed network
+  // (experiments/train/packed_trainer.h); 1 trains every cell on its own.
+  int pack = 1;
   // Whether a SIGTERM the sweep receives is passed on to its trainings. Not in a Slurm job, where Slurm sends it
   // to every process itself (scancel, preemption, time limit): a second one would stop a training at once,
   // before its checkpoint. SIGINT is always passed on.
@@ -35,10 +38,11 @@ int available_cores();
 // variant's resolved config, and must record the experiment that was planned. With prefix reuse, the cells
 // recorded from it: `members_file` lists them for a training (their configs, variants and experiments); a resume
 // takes their runs.
+// With packing, `pack_file` lists the cells that train with it as one packed network.
 std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
                                        const std::string& config_file,
                                        const std::vector<PlannedVariant>& members = {},
-                                       const std::string& members_file = "");
+                                       const std::string& members_file = "", const std::string& pack_file = "");
 
 struct VariantOutcome {
   PlannedVariant planned;

@@ -71,6 +71,9 @@ struct ResolvedVariant {
   std::int64_t macs = 0;    // main path
   // Which other variants compute the same first epochs (experiment_identity.h): prefix reuse groups them.
   EpochPrefix prefix;
+  // Which other variants can train with it as one packed network (experiment_identity.h packing_key); "" when it
+  // cannot be packed (train.amp).
+  std::string pack_key;
   // Training images per epoch as far as the config tells without reading the data (data.train_limit, the
   // synthetic size, MNIST's 60,000); 0 when unknown. With `macs` it sizes the work for --jobs auto.
   std::int64_t train_images = 0;

@@ -190,6 +190,10 @@ void PackedOptimizer::stop_member(std::int64_t k) {
   }
 }
 
+std::int64_t PackedOptimizer::stopped_members() const {
+  return static_cast<std::int64_t>(std::count(stopped_.begin(), stopped_.end(), true));
+}
+
 void PackedOptimizer::store_member(std::int64_t k, torch::optim::Optimizer& optimizer,
                                    const std::vector<torch::Tensor>& member_params) const {
   namespace optim = torch::optim;

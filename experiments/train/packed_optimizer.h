@@ -46,6 +46,7 @@ class PackedOptimizer {
   // float reduction the members share (there is none today; this keeps it so) and cost nothing.
   void stop_member(std::int64_t k);
   bool stopped(std::int64_t k) const { return stopped_.at(static_cast<std::size_t>(k)); }
+  std::int64_t stopped_members() const;
   // Adam's and RMSprop's step count (every member's: they step together).
   std::int64_t steps() const { return steps_; }
 

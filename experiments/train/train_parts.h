@@ -9,6 +9,7 @@
 
 #include "experiments/config/experiment_config.h"
 #include "experiments/data/dataset.h"
+#include "experiments/store/run_store.h"
 #include "framework/torch_model.h"
 
 namespace incept {
@@ -34,5 +35,30 @@ struct EvalResult {
 // `stop`, when given, is checked between batches: a long test pass must not delay a Ctrl-C.
 EvalResult evaluate(Network& net, const Split& split, std::int64_t batch_size, const TrainConfig& c,
                     const std::atomic<bool>* stop = nullptr);
+
+// ---- shared by the trainer (trainer.cpp) and the packed trainer (packed_trainer.cpp) ----
+
+// Set by the first SIGINT/SIGTERM once install_interrupt_handler() has run: finish the batch, checkpoint, stop.
+const std::atomic<bool>& interrupt_requested();
+// Set by a second one while a watchdog is active: stop at once (the watchdog records the runs and exits).
+const std::atomic<bool>& force_stop_requested();
+// Whether a watchdog (a heartbeat thread that honours force_stop_requested) is running: without one, a second
+// interrupt exits at once.
+void set_watchdog_active(bool active);
+
+// train.checkpoint_dir, relative to the log's folder. Files in it are named by run uid, so any number of logs may
+// share it.
+std::string checkpoint_dir_for(const TrainConfig& c, const std::string& db_path);
+// Checkpoint files of run `uid` in `dir` other than `keep`.
+void remove_other_checkpoints(const std::string& dir, const std::string& uid, const std::string& keep);
+// A checkpoint folder that cannot be used stops the run before it trains (UserError naming it).
+void check_checkpoint_dir(const std::string& dir, const std::string& config_path);
+// The dataset's samples and classes fit the model (UserError naming both).
+void check_data_fits_model(const Dataset& data, const ExperimentConfig& cfg);
+// The activations of a training batch (of `members` packed networks) fit in memory, else a UserError naming the
+// largest layer.
+void check_activations_fit(const ExperimentConfig& cfg, const Dataset& data, std::int64_t members = 1);
+// The model's layers (and aux heads) as the log's layer table records them.
+std::vector<LayerRecord> layer_records(const ModelSpec& m);
 
 }  // namespace incept

@@ -24,6 +24,7 @@
 #include "experiments/train/checkpoint.h"
 #include "experiments/train/mixed_precision.h"
 #include "experiments/train/optimization.h"
+#include "experiments/train/packed_trainer.h"
 #include "experiments/train/progress.h"
 #include "experiments/train/running_metrics.h"
 #include "experiments/train/train_parts.h"
@@ -36,7 +37,7 @@ namespace incept {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_interrupted{false};  // interrupt_requested()
 // A second SIGINT/SIGTERM: stop at once, whatever the training thread is stuck in. While a run is being trained
 // its watchdog (the heartbeat thread) records it as interrupted and exits; before that there is nothing to record.
 std::atomic<bool> g_force_stop{false};
@@ -51,6 +52,11 @@ extern "C" void on_interrupt(int) {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+}  // namespace
+
+const std::atomic<bool>& interrupt_requested() { return g_interrupted; }
+const std::atomic<bool>& force_stop_requested() { return g_force_stop; }
+void set_watchdog_active(bool active) { g_watchdog_active.store(active); }
 
 // train.checkpoint_dir, relative to the log's folder. Files in it are named by run uid, so any number of logs may
 // share it.
@@ -102,7 +108,7 @@ void check_checkpoint_dir(const std::string& dir, const std::string& config_path
 // The activations of a training batch (every intermediate output kept for the backward pass, float32, as the
 // memory estimate of `incept summary` counts them) must fit in memory: refused before anything is allocated, naming
 // the layer that needs the most, instead of failing inside an allocation.
-void check_activations_fit(const ExperimentConfig& cfg, const Dataset& data) {
+void check_activations_fit(const ExperimentConfig& cfg, const Dataset& data, std::int64_t members) {
   const ModelSpec& m = cfg.model;
   const LayerSpec* largest = nullptr;
   for (const LayerSpec& l : m.layers)
@@ -111,7 +117,7 @@ void check_activations_fit(const ExperimentConfig& cfg, const Dataset& data) {
   // A batch is never larger than its split.
   const double batch = static_cast<double>(std::max(std::min(cfg.train.batch_size, data.train.size()),
                                                     std::min(cfg.train.eval_batch_size, data.test.size())));
-  const double bytes = 2.0 * 4.0 * batch * static_cast<double>(m.activation_elems());
+  const double bytes = 2.0 * 4.0 * batch * static_cast<double>(members) * static_cast<double>(m.activation_elems());
   constexpr double kMiB = 1024.0 * 1024.0;
   check_fits_in_memory(
       bytes,
@@ -132,8 +138,6 @@ std::vector<LayerRecord> layer_records(const ModelSpec& m) {
                    a.head.report.cost.params, a.head.report.cost.macs});
   return out;
 }
-
-}  // namespace
 
 torch::Device choose_device(const std::string& wanted) {
   bool cuda = torch::cuda::is_available();
@@ -650,6 +654,12 @@ TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& o
                                   experiment_hash(c.resolved), m.expect_experiment));
     if (auto why = prefix_member_mismatch(cfg.resolved, c.resolved))
       throw UserError(fmt::format("{} cannot be recorded from the training of {}: {}", c.path, cfg.path, *why));
+  }
+  if (!options.pack_with.empty()) return train_packed(cfg, options);
+  // A CUDA graph needs the packed step (its learning rates live in device tensors): a pack of one.
+  if (cfg.train.cuda_graph && choose_device(cfg.train.device).is_cuda()) {
+    if (options.prefix_members.empty() && !cfg.train.amp) return train_packed(cfg, options);
+    std::cerr << "note: train.cuda_graph is not used with train.amp or with runs recorded from this one\n";
   }
   Run run(cfg, options);
   run.begin();

@@ -24,6 +24,9 @@ struct TrainOptions {
   // (whose checkpoints must hold the resumed run's state), dropping with a note any that cannot go along.
   std::vector<PrefixMemberConfig> prefix_members;
   std::vector<std::int64_t> resume_with;
+  // Packing (packed_trainer.h): runs trained with this one as one packed network, each its own computation and its
+  // own run (the same fields as a prefix member: config, variant, planned experiment).
+  std::vector<PrefixMemberConfig> pack_with;
 };
 
 struct TrainOutcome {
@@ -33,7 +36,9 @@ struct TrainOutcome {
   double train_seconds = 0;
   std::int64_t epochs_done = 0;
   std::string error;
-  std::vector<TrainOutcome> members;  // the runs recorded with it (prefix reuse), fewest epochs first
+  // The runs recorded with it: prefix reuse, fewest epochs first; or the other members of its pack, in pack order.
+  std::vector<TrainOutcome> members;
+  bool packed = false;  // members are pack members (their own computations), not prefix members
 };
 
 TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& options);

@@ -1,0 +1,502 @@
+#include "experiments/train/packed_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "experiments/config/experiment_identity.h"
+#include "experiments/data/batch_order.h"
+#include "experiments/data/dataset.h"
+#include "experiments/store/heartbeat_thread.h"
+#include "experiments/store/run_store.h"
+#include "experiments/train/checkpoint.h"
+#include "experiments/train/optimization.h"
+#include "experiments/train/packed_optimizer.h"
+#include "experiments/train/packed_step.h"
+#include "experiments/train/progress.h"
+#include "experiments/train/running_metrics.h"
+#include "experiments/train/train_parts.h"
+#include "experiments/train/training_loss.h"
+#include "framework/config_loader.h"
+#include "framework/packed_model.h"
+
+namespace incept {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Why `member` cannot train in a pack with `leader`: the first setting that differs outside the members' own
+// (experiment_identity.h), or amp, which keeps one loss scale per run.
+std::optional<std::string> packing_mismatch(const ExperimentConfig& leader, const ExperimentConfig& member) {
+  if (leader.train.amp || member.train.amp) return std::string("train.amp is not packed (one loss scale per run)");
+  if (auto why = packed_optimizer_mismatch(leader.train, member.train)) return why;
+  if (packing_key(leader.resolved) != packing_key(member.resolved))
+    return std::string("they differ in a setting the members of a pack share (the network, the data, train.epochs, "
+                       "the batch sizes, the device or threads)");
+  return std::nullopt;
+}
+
+// One member of the pack: a run of its own.
+struct Member {
+  const ExperimentConfig* cfg = nullptr;
+  std::string variant, expect_experiment;
+  std::int64_t run_id = 0;
+  std::string uid;
+  std::string checkpoint_dir;
+  CheckpointRef checkpoint;  // the one its log vouches for
+  TrainPosition pos;
+  RunningMetrics metrics;
+  RunStatus status = RunStatus::running;
+  std::string error;
+  std::unique_ptr<BatchOrder> order;
+  torch::Tensor epoch_order;  // this epoch's sample order (on the device)
+  double lr = 0;              // the current batch's learning rate
+  // Its own network and optimizer on the CPU, for its checkpoints (the packed network holds the numbers).
+  Network scratch{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> scratch_optimizer;
+  torch::Generator rng;  // what its dropout draws from (on the CPU), saved as its CPU RNG state
+  std::atomic<bool> claim_lost{false};
+
+  bool training() const { return status == RunStatus::running; }
+};
+
+class PackedRun {
+ public:
+  PackedRun(std::vector<const ExperimentConfig*> configs, std::vector<std::string> variants, const TrainOptions& opts)
+      : opts_(opts), tc_(configs.front()->train), device_(choose_device(tc_.device)),
+        store_(RunStore::open(opts.db_path)), progress_(detect_progress_mode(opts.quiet), std::cerr) {
+    const auto k = static_cast<std::int64_t>(configs.size());
+    configure_threads(tc_);
+    data_ = load_dataset(configs.front()->data, device_);
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+      auto m = std::make_unique<Member>();
+      m->cfg = configs[i];
+      m->variant = variants[i];
+      m->checkpoint_dir = checkpoint_dir_for(m->cfg->train, opts.db_path);
+      check_checkpoint_dir(m->checkpoint_dir, m->cfg->path);
+      check_data_fits_model(data_, *m->cfg);
+      members_.push_back(std::move(m));
+    }
+    packed_ = PackedNetwork(configs.front()->model, k);
+    if (device_.is_cpu()) check_activations_fit(*configs.front(), data_, k);
+    // Each member starts as its own run would: the default generator seeded with its seed, its network built and
+    // initialised from it; the generator's state after that is what its dropout then draws from.
+    std::vector<TrainConfig> train_configs;
+    for (std::int64_t i = 0; i < k; ++i) {
+      Member& m = *members_[static_cast<std::size_t>(i)];
+      torch::manual_seed(m.cfg->train.seed);
+      m.scratch = Network(m.cfg->model);
+      initialize_weights(*m.scratch, m.cfg->train);
+      packed_->load_member(i, *m.scratch);
+      m.rng = at::detail::getDefaultCPUGenerator().clone();
+      m.scratch_optimizer = make_optimizer(m.cfg->train, m.scratch->parameters());
+      m.order = std::make_unique<BatchOrder>(data_.train.size(), tc_.batch_size, m.cfg->train.seed);
+      m.metrics = RunningMetrics(device_, device_.is_cuda() ? 50 : 1);
+      train_configs.push_back(m.cfg->train);
+    }
+    packed_->to(device_);
+    if (device_.is_cpu())
+      for (std::int64_t i = 0; i < k; ++i) packed_->set_member_generator(i, members_[static_cast<std::size_t>(i)]->rng);
+    optimizer_ = std::make_unique<PackedOptimizer>(packed_->parameters(), train_configs);
+    if (device_.is_cuda()) configure_cudnn(tc_);
+    step_ = std::make_unique<PackedStep>(*packed_, *optimizer_, k, device_, tc_.cuda_graph);
+    if (!step_->fallback_reason().empty()) progress_.message("note: train.cuda_graph: " + step_->fallback_reason());
+  }
+
+  ~PackedRun() {
+    heartbeat_.reset();
+    set_watchdog_active(false);
+  }
+
+  void begin() {
+    for (auto& mp : members_) {
+      Member& m = *mp;
+      RunRecord r;
+      r.name = m.cfg->name;
+      r.config_toml = m.cfg->toml_text;
+      r.config_hash = m.cfg->hash;
+      r.experiment_hash = experiment_hash(m.cfg->resolved);
+      r.device = device_.str();
+      r.torch_version = TORCH_VERSION;
+      r.sweep = opts_.sweep;
+      r.variant = m.variant;
+      r.seed = static_cast<std::int64_t>(m.cfg->train.seed);
+      r.params = m.cfg->model.cost().params + m.cfg->model.aux_cost().params;
+      r.macs = m.cfg->model.cost().macs;
+      r.epochs_planned = m.cfg->train.epochs;
+      m.run_id = store_.begin_run(r);
+      store_.add_layers(m.run_id, layer_records(m.cfg->model));
+      m.uid = store_.claim_of(m.run_id).uid;
+    }
+    start_heartbeat();
+    progress_.message(fmt::format("training {} runs as one packed network: {}", members_.size(), join_ids()));
+  }
+
+  TrainOutcome train() {
+    std::string error;
+    RunStatus status = RunStatus::failed;
+    try {
+      status = loop();
+    } catch (const c10::Error& e) {
+      error = e.what_without_backtrace();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    heartbeat_.reset();
+    set_watchdog_active(false);
+    for (auto& mp : members_) {
+      Member& m = *mp;
+      if (!m.training()) continue;
+      // Completed, or stopped with the pack: interrupted (checkpointed by the loop) or failed with its error.
+      end(m, status, status == RunStatus::failed ? error : m.error);
+    }
+    std::vector<TrainOutcome> outcomes;
+    for (auto& mp : members_) {
+      const Member& m = *mp;
+      TrainOutcome o;
+      o.run_id = m.run_id;
+      o.status = m.status;
+      o.error = m.error;
+      o.train_seconds = m.pos.train_seconds;
+      if (auto r = store_.get_run(m.run_id)) {
+        o.final_test_acc = r->final_test_acc;
+        o.best_test_acc = r->best_test_acc;
+        o.epochs_done = r->epochs_done;
+      }
+      outcomes.push_back(std::move(o));
+    }
+    TrainOutcome leader = std::move(outcomes.front());
+    leader.members.assign(std::make_move_iterator(outcomes.begin() + 1), std::make_move_iterator(outcomes.end()));
+    leader.packed = true;
+    return leader;
+  }
+
+ private:
+  std::string join_ids() const {
+    std::string out;
+    for (const auto& m : members_) out += (out.empty() ? "" : ", ") + std::to_string(m->run_id);
+    return out;
+  }
+
+  std::size_t training_count() const {
+    std::size_t n = 0;
+    for (const auto& m : members_) n += m->training() ? 1 : 0;
+    return n;
+  }
+
+  void start_heartbeat() {
+    auto beat_store = std::make_shared<RunStore>(RunStore::open(opts_.db_path));
+    for (auto& m : members_) beat_store->adopt_claim(store_.claim_of(m->run_id));
+    auto beat = [this, beat_store] {
+      for (auto& m : members_) {
+        if (!riding(*m)) continue;
+        try {
+          if (!beat_store->heartbeat(m->run_id)) m->claim_lost.store(true);
+        } catch (const std::exception&) {
+          // A busy or full disk: the next beat tries again; the lease covers many missed beats.
+        }
+      }
+    };
+    auto watchdog = [this, beat_store] {
+      if (!force_stop_requested().load()) return;
+      for (auto& m : members_) {
+        if (!riding(*m)) continue;
+        try {
+          beat_store->finish_run(m->run_id, RunStatus::interrupted, last_train_seconds_.load(),
+                                 fmt::format("stopped at once by a second interrupt; its last checkpoint is kept; "
+                                             "continue with: incept resume {} --db {}",
+                                             m->run_id, opts_.db_path));
+        } catch (const std::exception&) {
+        }
+      }
+      std::fputs("interrupted again: stopped at once (runs marked interrupted; their last checkpoints are kept)\n",
+                 stderr);
+      ::_exit(130);
+    };
+    heartbeat_ = std::make_unique<HeartbeatThread>(beat, kHeartbeatSeconds, watchdog);
+    set_watchdog_active(true);
+  }
+
+  // Whether the heartbeat keeps `m`'s claim alive (thread-safe).
+  bool riding(const Member& m) const {
+    std::lock_guard<std::mutex> lock(riding_mutex_);
+    return m.status == RunStatus::running;
+  }
+
+  // Ends a member's run: its status in the log (its claim with it), and the member stops training.
+  void end(Member& m, RunStatus status, const std::string& error) {
+    {
+      std::lock_guard<std::mutex> lock(riding_mutex_);
+      m.status = status;
+      m.error = error;
+    }
+    try {
+      store_.finish_run(m.run_id, status, m.pos.train_seconds, error);
+    } catch (const std::exception& e) {
+      // A lost claim or a broken disk: the outcome the log holds is not this process's to decide.
+      m.status = RunStatus::failed;
+      m.error = error.empty() ? e.what() : fmt::format("{} (and the log could not record it: {})", error, e.what());
+    }
+  }
+
+  // A member whose claim another process took: it stops here without writing anything more.
+  void drop_lost_claims() {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      Member& m = *members_[i];
+      if (!m.training() || !m.claim_lost.load()) continue;
+      optimizer_->stop_member(static_cast<std::int64_t>(i));
+      std::lock_guard<std::mutex> lock(riding_mutex_);
+      m.status = RunStatus::failed;
+      m.error = fmt::format("run {} was taken over by another process (its claim was lost); this process stopped "
+                            "training it without recording anything more",
+                            m.run_id);
+    }
+  }
+
+  RunStatus loop() {
+    const std::int64_t epochs = tc_.epochs;
+    const std::int64_t batches = members_.front()->order->batches();
+    packed_->train();
+    for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
+      const Clock::time_point epoch_start = Clock::now();
+      progress_.start_epoch(epoch + 1, epochs, batches);
+      for (auto& m : members_) m->epoch_order = m->order->epoch_indices(epoch).to(device_);
+      for (std::int64_t b = 0; b < batches; ++b) {
+        drop_lost_claims();
+        if (training_count() == 0) return RunStatus::failed;
+        std::vector<double> lrs;
+        std::vector<torch::Tensor> indices;
+        for (auto& m : members_) {
+          m->lr = learning_rate_at(m->cfg->train, static_cast<double>(epoch) + static_cast<double>(b) /
+                                                                                static_cast<double>(batches));
+          lrs.push_back(m->lr);
+          indices.push_back(m->order->batch_indices(m->epoch_order, b));
+        }
+        optimizer_->prepare(lrs);
+        const PackedStepResult r = step_->run(data_.train, torch::stack(indices), label_smoothing());
+        for (std::size_t i = 0; i < members_.size(); ++i) {
+          Member& m = *members_[i];
+          if (m.training())
+            m.metrics.add(r.main_loss[static_cast<std::int64_t>(i)], r.total_loss[static_cast<std::int64_t>(i)],
+                          r.correct[static_cast<std::int64_t>(i)], r.batch_size);
+        }
+        step_->finish();  // an eager step's backward pass and update (a replayed graph has done them)
+        for (std::size_t i = 0; i < members_.size(); ++i) {
+          Member& m = *members_[i];
+          if (!m.training()) continue;
+          m.pos.next_batch = b;
+          if (!m.metrics.due(b + 1 == batches)) continue;
+          if (auto bad = m.metrics.read_into(m.pos)) {
+            // Its own run would stop here: recorded diverged. Its slices are zeroed and its gradients ignored from
+            // now on; the others' numbers never depended on it (tests/test_packing.cpp).
+            optimizer_->stop_member(static_cast<std::int64_t>(i));
+            m.pos.train_seconds = m.pos.train_seconds + seconds_since(epoch_start);
+            const std::string error = fmt::format(
+                "loss became {} at epoch {} {}", bad->loss, epoch + 1,
+                bad->first_batch == b ? fmt::format("batch {}", b + 1)
+                                      : fmt::format("within batches {}-{}", bad->first_batch + 1, b + 1));
+            progress_.message(fmt::format("run {} diverged: {} (the other members go on)", m.run_id, error));
+            end(m, RunStatus::diverged, error);
+          }
+        }
+        if (training_count() == 0) return RunStatus::diverged;
+        last_train_seconds_.store(members_.front()->pos.train_seconds);
+        if (interrupt_requested().load()) {
+          for (auto& m : members_)
+            if (m->training()) {
+              (void)m->metrics.read_into(m->pos);
+              m->pos.next_batch = b + 1;
+              m->pos.epoch_seconds = seconds_since(epoch_start);
+            }
+          return stop_interrupted(epoch, fmt::format("at epoch {} batch {}", epoch + 1, b + 1));
+        }
+      }
+      const double train_seconds = seconds_since(epoch_start);
+      std::vector<EvalResult> tests = evaluate_members();
+      if (tests.empty()) {
+        for (auto& m : members_)
+          if (m->training()) {
+            m->pos.next_batch = batches;
+            m->pos.epoch_seconds = seconds_since(epoch_start);
+          }
+        return stop_interrupted(epoch, fmt::format("while evaluating epoch {}", epoch + 1));
+      }
+      record_epoch(epoch, tests, train_seconds, seconds_since(epoch_start));
+      if (interrupt_requested().load()) {
+        for (auto& m : members_)
+          if (m->training())
+            end(*m, RunStatus::interrupted,
+                fmt::format("interrupted after epoch {}; continue with: incept resume {} --db {}", epoch + 1,
+                            m->run_id, opts_.db_path));
+        return RunStatus::interrupted;
+      }
+    }
+    for (auto& m : members_)
+      if (m->training()) end(*m, RunStatus::completed, "");
+    return RunStatus::completed;
+  }
+
+  std::vector<double> label_smoothing() const {
+    std::vector<double> out;
+    for (const auto& m : members_) out.push_back(m->cfg->train.label_smoothing);
+    return out;
+  }
+
+  // Each member's test loss and accuracy (the same images for all); empty when an interrupt stopped the pass.
+  std::vector<EvalResult> evaluate_members() {
+    c10::InferenceMode inference;
+    packed_->eval();
+    const auto k = static_cast<std::int64_t>(members_.size());
+    const Split& split = data_.test;
+    const auto on_device = split.images.options();
+    torch::Tensor loss_sum = torch::zeros({k}, on_device.dtype(torch::kFloat64));
+    torch::Tensor correct = torch::zeros({k}, on_device.dtype(torch::kInt64));
+    const std::int64_t n = split.size();
+    for (std::int64_t start = 0; start < n; start += tc_.eval_batch_size) {
+      if (interrupt_requested().load()) {
+        packed_->train();
+        return {};
+      }
+      const std::int64_t end = std::min(n, start + tc_.eval_batch_size);
+      const torch::Tensor x = split.images.slice(0, start, end), y = split.labels.slice(0, start, end);
+      std::vector<std::int64_t> shape = x.sizes().vec();
+      shape.insert(shape.begin(), k);
+      const torch::Tensor logits = packed_->forward(x.unsqueeze(0).expand(shape));  // [K, N, classes]
+      const torch::Tensor targets = y.unsqueeze(0).expand({k, y.size(0)});
+      loss_sum += torch::nn::functional::cross_entropy(logits.transpose(1, 2), targets,
+                                                       torch::nn::functional::CrossEntropyFuncOptions().reduction(
+                                                           torch::kNone))
+                      .sum(1)
+                      .to(torch::kFloat64);
+      correct += logits.argmax(2).eq(targets).sum(1);
+    }
+    packed_->train();
+    const double count = static_cast<double>(std::max<std::int64_t>(1, n));
+    const torch::Tensor losses = loss_sum.cpu(), rights = correct.cpu();
+    std::vector<EvalResult> out;
+    for (std::int64_t i = 0; i < k; ++i)
+      out.push_back({losses[i].item<double>() / count, static_cast<double>(rights[i].item<std::int64_t>()) / count,
+                     false});
+    return out;
+  }
+
+  // Each training member's epoch figures and its checkpoint after it, in one transaction.
+  void record_epoch(std::int64_t epoch, const std::vector<EvalResult>& tests, double train_seconds,
+                    double epoch_seconds) {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      Member& m = *members_[i];
+      if (!m.training()) continue;
+      EpochRecord e;
+      e.run_id = m.run_id;
+      e.epoch = static_cast<int>(epoch + 1);
+      e.train_loss = m.pos.loss_sum / static_cast<double>(std::max<std::int64_t>(1, m.pos.seen));
+      e.train_acc = static_cast<double>(m.pos.correct) / static_cast<double>(std::max<std::int64_t>(1, m.pos.seen));
+      e.test_loss = tests[i].loss;
+      e.test_acc = tests[i].acc;
+      e.lr = m.lr;
+      e.seconds = epoch_seconds;
+      e.images_per_s = static_cast<double>(m.pos.seen) / std::max(1e-9, train_seconds);
+      m.pos.train_seconds += epoch_seconds;
+      m.pos = TrainPosition{epoch + 1, 0, 0, 0, 0, 0, m.pos.train_seconds};
+      write_checkpoint(i, e);
+      progress_.end_epoch(fmt::format(
+          "run {} epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s",
+          m.run_id, e.epoch, tc_.epochs, e.train_loss, 100 * e.train_acc, e.test_loss, 100 * e.test_acc, e.lr,
+          e.seconds));
+    }
+  }
+
+  RunStatus stop_interrupted(std::int64_t epoch, const std::string& where) {
+    (void)epoch;
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      Member& m = *members_[i];
+      if (!m.training()) continue;
+      write_checkpoint(i, std::nullopt);
+      const std::string error =
+          fmt::format("interrupted {}; continue with: incept resume {} --db {}", where, m.run_id, opts_.db_path);
+      end(m, RunStatus::interrupted, error);
+    }
+    progress_.message(fmt::format("interrupted {}: every member checkpointed", where));
+    return RunStatus::interrupted;
+  }
+
+  // Member i's checkpoint: its own network and optimizer state and its dropout generator as the CPU RNG state, so
+  // the file is what its run alone would write and `incept resume` continues it alone. Recorded (with `epoch`) in
+  // one transaction; the one it replaces is removed after.
+  void write_checkpoint(std::size_t i, const std::optional<EpochRecord>& epoch) {
+    Member& m = *members_[i];
+    const auto k = static_cast<std::int64_t>(i);
+    packed_->store_member(k, *m.scratch);
+    optimizer_->store_member(k, *m.scratch_optimizer, m.scratch->parameters());
+    if (device_.is_cpu()) m.rng = packed_->member_generator(k);
+    CheckpointRef ref;
+    try {
+      at::Generator global = at::detail::getDefaultCPUGenerator();
+      const torch::Tensor saved = global.get_state();
+      global.set_state(m.rng.get_state());
+      try {
+        ref = save_checkpoint(checkpoint_file(m.checkpoint_dir, m.uid, m.pos), CheckpointOwner{m.uid, m.cfg->hash},
+                              *m.scratch, *m.scratch_optimizer, m.pos);
+      } catch (...) {
+        global.set_state(saved);
+        throw;
+      }
+      global.set_state(saved);
+    } catch (const UserError&) {
+      if (epoch) store_.record_epoch(*epoch);
+      throw;
+    }
+    if (epoch) store_.record_epoch(*epoch, ref);
+    else store_.set_checkpoint(m.run_id, ref);
+    const std::string previous = m.checkpoint.path;
+    m.checkpoint = ref;
+    if (!previous.empty() && previous != ref.path) std::remove(previous.c_str());
+  }
+
+  TrainOptions opts_;
+  TrainConfig tc_;  // the settings the members share (the leader's)
+  torch::Device device_;
+  RunStore store_;
+  Progress progress_;
+  Dataset data_;
+  std::vector<std::unique_ptr<Member>> members_;
+  PackedNetwork packed_{nullptr};
+  std::unique_ptr<PackedOptimizer> optimizer_;
+  std::unique_ptr<PackedStep> step_;
+  mutable std::mutex riding_mutex_;
+  std::atomic<double> last_train_seconds_{0};
+  std::unique_ptr<HeartbeatThread> heartbeat_;  // last: stopped first
+};
+
+}  // namespace
+
+TrainOutcome train_packed(const ExperimentConfig& leader, const TrainOptions& options) {
+  std::vector<const ExperimentConfig*> configs{&leader};
+  std::vector<std::string> variants{options.variant};
+  for (const PrefixMemberConfig& m : options.pack_with) {
+    const ExperimentConfig& c = m.config;
+    if (!m.expect_experiment.empty() && experiment_hash(c.resolved) != m.expect_experiment)
+      throw UserError(fmt::format("{}: resolves to experiment {}, not the {} the sweep planned", c.path,
+                                  experiment_hash(c.resolved), m.expect_experiment));
+    if (auto why = packing_mismatch(leader, c))
+      throw UserError(fmt::format("{} cannot train in one pack with {}: {}", c.path, leader.path, *why));
+    configs.push_back(&c);
+    variants.push_back(m.variant);
+  }
+  PackedRun run(configs, variants, options);
+  run.begin();
+  return run.train();
+}
+
+}  // namespace incept
