@@ -95,7 +95,7 @@ void add_train_commands(CLI::App& app) {
     std::int64_t run_id = 0;
     std::string sweep, variant, expect_experiment;
     std::string prefix_members, pack_with;
-    std::vector<std::int64_t> resume_with;
+    std::vector<std::int64_t> resume_with, pack_with_runs;
   };
   auto a = std::make_shared<Args>();
   CLI::App* train = app.add_subcommand("train", "train a config and record the run in the SQLite log");
@@ -134,12 +134,16 @@ void add_train_commands(CLI::App& app) {
   resume->add_flag("--quiet", r->quiet, "no progress output");
   resume->add_option("--with-run", r->resume_with, "resume these runs with it (their checkpoints hold its state)")
       ->group("");
+  resume->add_option("--pack-with-run", r->pack_with_runs,
+                     "resume these runs with it as one packed network (their checkpoints at its position)")
+      ->group("");
   resume->callback([r] {
     install_interrupt_handler();
     TrainOptions opts;
     opts.db_path = r->db;
     opts.quiet = r->quiet;
     opts.resume_with = r->resume_with;
+    opts.pack_with_runs = r->pack_with_runs;
     int status = report(resume_run(r->run_id, opts), r->db);
     if (status != 0) throw CLI::RuntimeError(status);
   });

@@ -145,15 +145,25 @@ std::vector<PlannedVariant> SweepClaims::claim_pack_mates(const PlannedVariant& 
   std::vector<PlannedVariant> out;
   const std::size_t l = index_of(leader);
   const std::string& key = variants_[l].pack_key;
-  if (max_mates == 0 || key.empty() || leader.action != PlanAction::train || in_prefix_group(l)) return out;
+  if (max_mates == 0 || key.empty() || leader.action == PlanAction::skip || in_prefix_group(l)) return out;
+  // Runs to resume go together only from one position (their checkpoints'): the pack continues from there.
+  const auto same_start = [&](const PlannedVariant& p) {
+    if (p.action != leader.action) return false;
+    if (p.action == PlanAction::train) return true;
+    return p.earlier && leader.earlier && p.earlier->checkpoint.epochs_done == leader.earlier->checkpoint.epochs_done &&
+           p.earlier->checkpoint.next_batch == leader.earlier->checkpoint.next_batch;
+  };
   store_.write_transaction(fmt::format("claim cells of sweep {} to pack", sweep_), [&] {
     for (std::size_t i = 0; i < variants_.size() && out.size() < max_mates; ++i) {
       if (visited_.count(i) || variants_[i].pack_key != key || in_prefix_group(i)) continue;
       const std::vector<RunRecord> runs = store_.runs_of_experiment(variants_[i].hash);
       PlannedVariant p = plan_variant(variants_[i], runs, file_exists);
-      if (p.action != PlanAction::train) continue;  // done, held elsewhere, or to resume: next() takes it
+      if (!same_start(p)) continue;  // done, held elsewhere, or another start: next() takes it
       const SweepVariant& v = variants_[i].variant;
       if (!store_.claim_cell(sweep_, v.name, v.seed, token_)) continue;
+      if (p.action == PlanAction::resume)
+        store_.add_member(sweep_, v.name, v.seed, p.earlier->uid,
+                          p.earlier->sweep != sweep_ || p.earlier->variant != v.name);
       newest_before_[i] = newest_id(runs);
       held_.insert(i);
       visited_.insert(i);

@@ -50,9 +50,9 @@ class SweepClaims {
   // the cells of its prefix group).
   Next next();
 
-  // Packing: claims up to `max_mates` more cells that can train with `leader` (claimed by next(), to be trained,
-  // with no prefix group) as one packed network — cells to train with its packing key and no prefix group of their
-  // own — in plan order. Cells another process holds are left to it.
+  // Packing: claims up to `max_mates` more cells that can train with `leader` (claimed by next(), with no prefix
+  // group) as one packed network — cells with its packing key and no prefix group of their own, to train like it or
+  // to resume from the same position — in plan order. Cells another process holds are left to it.
   std::vector<PlannedVariant> claim_pack_mates(const PlannedVariant& leader, std::size_t max_mates);
 
   // The child working on a claimed cell ended with `status`. Lets go of the cell; a failure that left no run behind

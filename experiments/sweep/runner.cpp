@@ -138,15 +138,16 @@ class SweepExecution {
     o.action = resume ? "resume" : "train";
     // Packing: cells that share its network, trained with it as one (a training with prefix members is not packed).
     std::vector<std::size_t> mate_slots;
-    if (options_.pack > 1 && !resume && member_slots.empty()) {
+    if (options_.pack > 1 && member_slots.empty()) {
       std::vector<std::string> mate_labels;
       for (PlannedVariant& m : claims_.claim_pack_mates(o.planned, static_cast<std::size_t>(options_.pack - 1))) {
         const std::size_t ms = slot_of(m);
         VariantOutcome& mo = result_.outcomes[ms];
         mo.planned = std::move(m);
-        mo.action = "train";
+        mo.action = resume ? "resume" : "train";
         mate_slots.push_back(ms);
-        mate_labels.push_back(label(mo.planned));
+        mate_labels.push_back(resume ? fmt::format("{} (run {})", label(mo.planned), mo.planned.earlier->id)
+                                     : label(mo.planned));
       }
       if (!mate_slots.empty())
         out_ << fmt::format("[{}] packed with {}: {} trainings as one network\n", launched_, join(mate_labels, ", "),
@@ -159,8 +160,9 @@ class SweepExecution {
       for (std::size_t ms : mate_slots) mates.push_back(result_.outcomes[ms].planned);
       const std::string config = resume ? "" : configs_.write(o.planned);
       const std::string members_file = resume || members.empty() ? "" : configs_.write_members(o.planned, members);
-      const std::string pack_file = mates.empty() ? "" : configs_.write_members(o.planned, mates);
-      Running r{ChildProcess::start(child_command(o.planned, options_, config, members, members_file, pack_file)),
+      const std::string pack_file = resume || mates.empty() ? "" : configs_.write_members(o.planned, mates);
+      Running r{ChildProcess::start(child_command(o.planned, options_, config, resume ? mates : members, members_file,
+                                                  pack_file, resume && !mates.empty())),
                 slot, "", mates.empty() ? member_slots : mate_slots, !mates.empty()};
       running_.push_back(std::move(r));
     } catch (const std::exception& e) {
@@ -292,12 +294,14 @@ int available_cores() {
 
 std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
                                        const std::string& config_file, const std::vector<PlannedVariant>& members,
-                                       const std::string& members_file, const std::string& pack_file) {
+                                       const std::string& members_file, const std::string& pack_file,
+                                       bool members_are_pack) {
   std::vector<std::string> cmd{options.executable};
   if (planned.action == PlanAction::resume) {
     cmd.insert(cmd.end(), {"resume", std::to_string(planned.earlier->id)});
     for (const PlannedVariant& m : members)
-      if (m.earlier) cmd.insert(cmd.end(), {"--with-run", std::to_string(m.earlier->id)});
+      if (m.earlier)
+        cmd.insert(cmd.end(), {members_are_pack ? "--pack-with-run" : "--with-run", std::to_string(m.earlier->id)});
   } else {
     cmd.insert(cmd.end(), {"train", config_file, "--set",
                            fmt::format("train.threads={}", std::max(1, options.threads_per_job)), "--sweep",

@@ -38,11 +38,13 @@ int available_cores();
 // variant's resolved config, and must record the experiment that was planned. With prefix reuse, the cells
 // recorded from it: `members_file` lists them for a training (their configs, variants and experiments); a resume
 // takes their runs.
-// With packing, `pack_file` lists the cells that train with it as one packed network.
+// With packing, `pack_file` lists the cells that train with it as one packed network; a resume takes the runs of
+// `members` as its pack (`members_are_pack`) instead of as its prefix members.
 std::vector<std::string> child_command(const PlannedVariant& planned, const SweepRunOptions& options,
                                        const std::string& config_file,
                                        const std::vector<PlannedVariant>& members = {},
-                                       const std::string& members_file = "", const std::string& pack_file = "");
+                                       const std::string& members_file = "", const std::string& pack_file = "",
+                                       bool members_are_pack = false);
 
 struct VariantOutcome {
   PlannedVariant planned;

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
+#include <filesystem>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -143,6 +144,58 @@ class PackedRun {
     progress_.message(fmt::format("training {} runs as one packed network: {}", members_.size(), join_ids()));
   }
 
+  // Claims each stopped run and loads its checkpoint into its slice of the pack: its network, its optimizer's
+  // state, its dropout generator and its position. Anything that goes wrong gives every claimed run back as it was.
+  void resume_from(const std::vector<RunRecord>& records, const std::vector<VerifiedCheckpoint>& checkpoints) {
+    std::vector<const RunRecord*> claimed;
+    try {
+      for (std::size_t i = 0; i < members_.size(); ++i) {
+        Member& m = *members_[i];
+        const RunRecord& r = records[i];
+        m.run_id = r.id;
+        m.uid = store_.claim_run(r.id, r.checkpoint.md5).uid;
+        claimed.push_back(&r);
+        m.pos = load_checkpoint(checkpoints[i], *m.scratch, *m.scratch_optimizer, torch::Device(torch::kCPU));
+        if (!checkpoints[i].legacy &&
+            (m.pos.epochs_done != r.checkpoint.epochs_done || m.pos.next_batch != r.checkpoint.next_batch))
+          throw UserError(fmt::format("checkpoint {}: its payload holds epoch {} batch {}, its header another position",
+                                      checkpoints[i].path, m.pos.epochs_done, m.pos.next_batch));
+        const auto k = static_cast<std::int64_t>(i);
+        packed_->load_member(k, *m.scratch);
+        optimizer_->load_member(k, *m.scratch_optimizer, m.scratch->parameters());
+        m.rng = at::detail::getDefaultCPUGenerator().clone();  // load_checkpoint restored its CPU RNG state
+        if (device_.is_cpu()) packed_->set_member_generator(k, m.rng);
+        m.checkpoint = r.checkpoint;
+        m.checkpoint.epochs_done = m.pos.epochs_done;
+        m.checkpoint.next_batch = m.pos.next_batch;
+      }
+      const TrainPosition& first = members_.front()->pos;
+      for (const auto& m : members_)
+        if (m->pos.epochs_done != first.epochs_done || m->pos.next_batch != first.next_batch)
+          throw UserError(fmt::format("run {} stopped at epoch {} batch {}, run {} at epoch {} batch {}: a pack resumes "
+                                      "from one position",
+                                      members_.front()->run_id, first.epochs_done, first.next_batch, m->run_id,
+                                      m->pos.epochs_done, m->pos.next_batch));
+    } catch (const std::exception&) {
+      for (const RunRecord* r : claimed) {
+        try {
+          store_.release_run(r->id, r->status, r->error);
+        } catch (const std::exception&) {
+        }
+      }
+      throw;
+    }
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      Member& m = *members_[i];
+      // Epochs recorded after the checkpoint are trained again, as a resume alone does.
+      store_.delete_epochs_from(m.run_id, static_cast<int>(m.pos.epochs_done) + 1);
+      remove_other_checkpoints(m.checkpoint_dir, m.uid, m.checkpoint.path);
+    }
+    start_heartbeat();
+    progress_.message(fmt::format("resuming runs {} as one packed network at epoch {} batch {}", join_ids(),
+                                  members_.front()->pos.epochs_done + 1, members_.front()->pos.next_batch));
+  }
+
   TrainOutcome train() {
     std::string error;
     RunStatus status = RunStatus::failed;
@@ -267,12 +320,23 @@ class PackedRun {
   RunStatus loop() {
     const std::int64_t epochs = tc_.epochs;
     const std::int64_t batches = members_.front()->order->batches();
+    // Every member stands at the same position: a fresh pack at the start, a resumed one at its checkpoints'.
+    const TrainPosition start = members_.front()->pos;
     packed_->train();
-    for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
-      const Clock::time_point epoch_start = Clock::now();
+    for (std::int64_t epoch = start.epochs_done; epoch < epochs; ++epoch) {
+      const std::int64_t first_batch = epoch == start.epochs_done ? start.next_batch : 0;
+      const double seconds_before = epoch == start.epochs_done ? start.epoch_seconds : 0.0;
+      const Clock::time_point epoch_start =
+          Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds_before));
       progress_.start_epoch(epoch + 1, epochs, batches);
-      for (auto& m : members_) m->epoch_order = m->order->epoch_indices(epoch).to(device_);
-      for (std::int64_t b = 0; b < batches; ++b) {
+      for (auto& m : members_) {
+        m->epoch_order = m->order->epoch_indices(epoch).to(device_);
+        // A resume after the last batch (stopped while evaluating) records the last batch's rate.
+        m->lr = learning_rate_at(m->cfg->train, static_cast<double>(epoch) +
+                                                    static_cast<double>(std::max<std::int64_t>(0, first_batch - 1)) /
+                                                        static_cast<double>(batches));
+      }
+      for (std::int64_t b = first_batch; b < batches; ++b) {
         drop_lost_claims();
         if (training_count() == 0) return RunStatus::failed;
         std::vector<double> lrs;
@@ -480,6 +544,63 @@ class PackedRun {
 };
 
 }  // namespace
+
+TrainOutcome resume_packed(std::int64_t leader_id, const TrainOptions& options) {
+  if (!std::filesystem::is_regular_file(options.db_path))
+    throw UserError(fmt::format("no database at {}", options.db_path));
+  std::vector<RunRecord> records;
+  std::vector<VerifiedCheckpoint> checkpoints;
+  std::vector<std::unique_ptr<ExperimentConfig>> configs;
+  {
+    RunStore store = RunStore::open(options.db_path);
+    store.mark_stale_runs();
+    std::vector<std::int64_t> ids{leader_id};
+    ids.insert(ids.end(), options.pack_with_runs.begin(), options.pack_with_runs.end());
+    for (std::int64_t id : ids) {
+      const bool is_leader = id == leader_id;
+      std::string why;
+      try {
+        std::optional<RunRecord> r = store.get_run(id);
+        if (!r) throw UserError(fmt::format("run {} not found in {}", id, options.db_path));
+        if (r->status == RunStatus::completed) throw UserError(fmt::format("run {} already completed", id));
+        if (r->status == RunStatus::running) throw UserError(held_by_another_message(*r));
+        if (r->checkpoint.path.empty())
+          throw UserError(fmt::format("run {} has no checkpoint (it stopped before its first one); train it again", id));
+        VerifiedCheckpoint checkpoint = verify_checkpoint(*r, r->epochs_done);
+        toml::table root;
+        try {
+          root = toml::parse(r->config_toml, std::string_view("run " + std::to_string(id) + " config"));
+        } catch (const toml::parse_error& e) {
+          throw UserError(fmt::format("run {}: stored config is unreadable: {}", id, e.description()));
+        }
+        auto cfg = std::make_unique<ExperimentConfig>(resolve_experiment(std::move(root), r->name));
+        if (!is_leader) {
+          if (auto mismatch = packing_mismatch(*configs.front(), *cfg)) throw UserError(*mismatch);
+          if (r->checkpoint.epochs_done != records.front().checkpoint.epochs_done ||
+              r->checkpoint.next_batch != records.front().checkpoint.next_batch)
+            throw UserError("its checkpoint is at another position");
+        }
+        records.push_back(*r);
+        checkpoints.push_back(std::move(checkpoint));
+        configs.push_back(std::move(cfg));
+      } catch (const UserError& e) {
+        if (is_leader) throw;
+        std::cerr << fmt::format("note: run {} is not resumed with run {}: {}\n", id, leader_id, e.what());
+      }
+    }
+  }
+  std::vector<const ExperimentConfig*> members;
+  std::vector<std::string> variants;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    members.push_back(configs[i].get());
+    variants.push_back(records[i].variant);
+  }
+  TrainOptions opts = options;
+  opts.sweep = records.front().sweep;
+  PackedRun run(members, variants, opts);
+  run.resume_from(records, checkpoints);
+  return run.train();
+}
 
 TrainOutcome train_packed(const ExperimentConfig& leader, const TrainOptions& options) {
   std::vector<const ExperimentConfig*> configs{&leader};

@@ -25,4 +25,10 @@ namespace incept {
 // experiment the sweep planned or cannot share the pack (naming the setting that differs).
 TrainOutcome train_packed(const ExperimentConfig& leader, const TrainOptions& options);
 
+// Resumes the stopped run `leader` with `options.pack_with_runs` as one packed network, each from its own checkpoint
+// (verified against its log entry before anything is loaded): the pack continues exactly as the interrupted pack
+// would have. A member that cannot go along (not stopped, no checkpoint, another position, another network) is named
+// and left alone; `incept resume` continues it on its own.
+TrainOutcome resume_packed(std::int64_t leader, const TrainOptions& options);
+
 }  // namespace incept

@@ -709,6 +709,7 @@ std::vector<RunRecord> resumable_members(const RunRecord& leader, const Experime
 TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   g_interrupted.store(false);
   g_force_stop.store(false);
+  if (!options.pack_with_runs.empty()) return resume_packed(run_id, options);
   if (!std::filesystem::is_regular_file(options.db_path))
     throw UserError(fmt::format("no database at {}", options.db_path));
   std::optional<RunRecord> record;

@@ -27,6 +27,8 @@ struct TrainOptions {
   // Packing (packed_trainer.h): runs trained with this one as one packed network, each its own computation and its
   // own run (the same fields as a prefix member: config, variant, planned experiment).
   std::vector<PrefixMemberConfig> pack_with;
+  // resume_run: stopped runs to resume with it as one packed network (their checkpoints at its position).
+  std::vector<std::int64_t> pack_with_runs;
 };
 
 struct TrainOutcome {

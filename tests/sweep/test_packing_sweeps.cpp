@@ -212,14 +212,37 @@ TEST_CASE("an interrupted pack checkpoints every member; the sweep resumes each 
     }
   }
 
-  // The rerun resumes every member from its own checkpoint; all finish.
+  // A member's checkpoint is an ordinary one: `incept resume` continues it alone.
+  const RunRecord& third = stopped.at({"base", 2});
+  const CommandResult alone =
+      run_incept(fmt::format("resume {} --db runs.db --quiet", third.id), dir.path().string());
+  INFO(output(alone));
+  REQUIRE(alone.status == 0);
+  // The rerun resumes the other two as one pack, each from its own checkpoint: it continues exactly as the
+  // uninterrupted pack did, bit for bit.
   const CommandResult rest = run_incept("sweep sweep.toml --pack 3 --jobs 1 --db runs.db", dir.path().string());
   INFO(output(rest));
   REQUIRE(rest.status == 0);
-  CHECK_THAT(rest.out, Catch::Contains("0 to train, 3 to resume"));
+  CHECK_THAT(rest.out, Catch::Contains("0 to train, 2 to resume, 1 done") &&
+                           Catch::Contains("2 trainings as one network"));
   for (const auto& [cell, run] : runs_by_cell(db)) {
+    INFO("seed " << cell.second);
     CHECK(run.status == RunStatus::completed);
     CHECK(run.epochs_done == 4);
+    if (cell.second == 2) continue;  // resumed alone: unpacked kernels from its checkpoint on
+    CHECK(run.uid == stopped.at(cell).uid);
+    const std::vector<EpochRecord> got = RunStore::open_read_only(db).epochs(run.id);
+    const std::vector<EpochRecord> want = RunStore::open_read_only(db_in(dir, "whole.db")).epochs(reference.at(cell).id);
+    REQUIRE(got.size() == 4);
+    REQUIRE(want.size() == 4);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      INFO("epoch " << got[i].epoch);
+      CHECK(got[i].train_loss == want[i].train_loss);
+      CHECK(got[i].train_acc == want[i].train_acc);
+      CHECK(got[i].test_loss == want[i].test_loss);
+      CHECK(got[i].test_acc == want[i].test_acc);
+      CHECK(got[i].lr == want[i].lr);
+    }
   }
 }
 
