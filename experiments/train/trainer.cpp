@@ -657,9 +657,14 @@ TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& o
   }
   if (!options.pack_with.empty()) return train_packed(cfg, options);
   // A CUDA graph needs the packed step (its learning rates live in device tensors): a pack of one.
-  if (cfg.train.cuda_graph && choose_device(cfg.train.device).is_cuda()) {
-    if (options.prefix_members.empty() && !cfg.train.amp) return train_packed(cfg, options);
-    std::cerr << "note: train.cuda_graph is not used with train.amp or with runs recorded from this one\n";
+  if (cfg.train.cuda_graph) {
+    if (!choose_device(cfg.train.device).is_cuda()) {
+      if (!options.quiet) std::cerr << "note: train.cuda_graph applies to CUDA only; training eagerly on the CPU\n";
+    } else if (options.prefix_members.empty() && !cfg.train.amp) {
+      return train_packed(cfg, options);
+    } else if (!options.quiet) {
+      std::cerr << "note: train.cuda_graph is not used with train.amp or with runs recorded from this one\n";
+    }
   }
   Run run(cfg, options);
   run.begin();
