@@ -161,8 +161,8 @@ class SweepExecution {
       const std::string config = resume ? "" : configs_.write(o.planned);
       const std::string members_file = resume || members.empty() ? "" : configs_.write_members(o.planned, members);
       const std::string pack_file = resume || mates.empty() ? "" : configs_.write_members(o.planned, mates);
-      Running r{ChildProcess::start(child_command(o.planned, options_, config, resume ? mates : members, members_file,
-                                                  pack_file, resume && !mates.empty())),
+      Running r{ChildProcess::start(child_command(o.planned, options_, config, mates.empty() ? members : mates,
+                                                  members_file, pack_file, resume && !mates.empty())),
                 slot, "", mates.empty() ? member_slots : mate_slots, !mates.empty()};
       running_.push_back(std::move(r));
     } catch (const std::exception& e) {

@@ -152,7 +152,7 @@ TEST_CASE("a packed member that diverges is recorded diverged at its batch while
   }
 }
 
-TEST_CASE("an interrupted pack checkpoints every member; the sweep resumes each and they finish") {
+TEST_CASE("an interrupted pack checkpoints every member, and the sweep resumes them as one pack, bit for bit") {
   TempDir dir;
   // Epochs of about a second: the interrupt lands in the pack's second or third epoch.
   write_sweep(dir, "name = \"stop\"\nbase = \"tiny.toml\"\nseeds = [0, 1, 2]\n[set]\n"
