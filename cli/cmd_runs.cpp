@@ -76,6 +76,7 @@ void write_run_fields(JsonWriter& w, const RunRecord& r) {
   w.key("train_seconds").value(r.train_seconds);
   w.key("epochs_planned").value(r.epochs_planned).key("epochs_done").value(r.epochs_done);
   w.key("trained_with").value(r.trained_with);
+  w.key("packed_with").value(r.packed_with).key("pack_size").value(r.pack_size).key("cuda_graph").value(r.cuda_graph);
   w.key("started_at").value(r.started_at).key("finished_at").value(r.finished_at);
   w.key("heartbeat_at").value(r.heartbeat_at).key("claimed_at").value(r.claimed_at);
   w.key("error").value(r.error).key("checkpoint_path").value(r.checkpoint.path);
@@ -167,6 +168,12 @@ std::string run_fields_text(const RunRecord& r) {
     field("trained with", fmt::format("run uid {} (prefix reuse: its epochs were recorded from that run's training, "
                                       "the same computation up to this run's last epoch)",
                                       r.trained_with));
+  if (!r.packed_with.empty())
+    field("packed", fmt::format("one of {} runs trained as one packed network (the pack's first run: uid {}){}; its "
+                                "epoch seconds and images/s are the whole pack's",
+                                r.pack_size, r.packed_with, r.cuda_graph ? ", its steps replayed a CUDA graph" : ""));
+  else if (r.cuda_graph)
+    field("CUDA graph", "its training steps replayed a CUDA graph");
   field("started", r.started_at);
   field("finished", or_dash(r.finished_at));
   field("heartbeat", r.heartbeat_at);

@@ -99,6 +99,10 @@ const RunColumn kRunColumns[] = {
      [](const Statement& st, int c, RunRecord& r) { r.checkpoint.md5 = st.text(c); }},
     INCEPT_INT_COLUMN(epochs_planned),
     INCEPT_TEXT_COLUMN(trained_with),
+    INCEPT_TEXT_COLUMN(packed_with),
+    INCEPT_INT_COLUMN(pack_size),
+    {"cuda_graph", [](Statement& st, int i, const RunRecord& r) { st.bind(i, static_cast<std::int64_t>(r.cuda_graph)); },
+     [](const Statement& st, int c, RunRecord& r) { r.cuda_graph = st.int64(c) != 0; }},
     INCEPT_INT_COLUMN(pid),
     INCEPT_TEXT_COLUMN(host),
     INCEPT_TEXT_COLUMN(process_start),
@@ -558,6 +562,15 @@ void RunStore::set_checkpoint(std::int64_t run_id, const CheckpointRef& c) {
                      fmt::format("record the checkpoint of run {}", run_id), [&](Statement& st) {
                        st.bind(3, c.path).bind(4, c.epochs_done).bind(5, c.next_batch).bind(6, c.md5);
                        st.bind(7, utc_timestamp_now());
+                     });
+}
+
+void RunStore::set_packing(std::int64_t run_id, const std::string& packed_with, std::int64_t pack_size,
+                           bool cuda_graph) {
+  update_claimed_run(*db_, run_id, token_of(run_id),
+                     "UPDATE runs SET packed_with = ?3, pack_size = ?4, cuda_graph = ?5 WHERE id = ?1 AND owner = ?2",
+                     fmt::format("record the packing of run {}", run_id), [&](Statement& st) {
+                       st.bind(3, packed_with).bind(4, pack_size).bind(5, static_cast<std::int64_t>(cuda_graph));
                      });
 }
 

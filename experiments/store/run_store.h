@@ -62,6 +62,12 @@ struct RunRecord {
   // Prefix reuse: the uid of the run whose training recorded this run's epochs (the same computation up to this
   // run's last epoch, trained once to the longer run's end); "" for a run trained on its own.
   std::string trained_with;
+  // Packing: the uid of the first run of the packed network it trained in ("" when it trained alone), the number of
+  // runs in that pack, and whether its steps replayed a CUDA graph. A packed run's epoch seconds and images/s are the
+  // whole pack's.
+  std::string packed_with;
+  std::int64_t pack_size = 0;
+  bool cuda_graph = false;
   std::int64_t epochs_done = 0;  // read-only: number of epoch rows (filled by queries, ignored on insert)
   // The process that holds (or last held) the run. begin_run and claim_run record the calling process; on insert
   // through merge the fields are copied. Hosts are told apart by name only: machines (or containers with their
@@ -227,6 +233,9 @@ class RunStore {
   // claim (the heartbeat thread asks; the trainer decides).
   bool heartbeat(std::int64_t run_id);
   void set_checkpoint(std::int64_t run_id, const CheckpointRef& checkpoint);
+  // Records the packed network the run trains in (runs.packed_with: the pack's first run's uid, pack_size) and whether
+  // its training steps replay a CUDA graph (runs.cuda_graph).
+  void set_packing(std::int64_t run_id, const std::string& packed_with, std::int64_t pack_size, bool cuda_graph);
   // Sets status (any but running), train_seconds, error and finished_at = now; the claim ends.
   void finish_run(std::int64_t run_id, RunStatus status, double train_seconds, const std::string& error = "");
   // Drops epochs >= `epoch` (a checkpoint written before schema 3 may be one epoch behind its log) and recomputes

@@ -168,6 +168,13 @@ CREATE TABLE calibrations (
 ) WITHOUT ROWID;
 CREATE INDEX calibrations_by_workload ON calibrations(host, cores, workload, measured_at);
 )sql"},
+    // v5: packing. A run trained in one packed network with others names the pack (the uid of its first run) and
+    // its size, and whether its steps replayed a CUDA graph: its epochs' seconds and images/s are the pack's.
+    {5, R"sql(
+ALTER TABLE runs ADD COLUMN packed_with TEXT NOT NULL DEFAULT '';    -- uid of the pack's first run; '' alone
+ALTER TABLE runs ADD COLUMN pack_size INTEGER NOT NULL DEFAULT 0;    -- runs in its pack; 0 alone
+ALTER TABLE runs ADD COLUMN cuda_graph INTEGER NOT NULL DEFAULT 0;   -- 1: its training steps replayed a CUDA graph
+)sql"},
 };
 
 // The experiment of every run recorded before v3 (and of the cells those runs answer), by the one definition.

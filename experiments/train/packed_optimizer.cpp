@@ -96,8 +96,19 @@ void PackedOptimizer::prepare(const std::vector<double>& learning_rates) {
   learning_rates_ = learning_rates;
   ++steps_;
   const auto k = members();
-  torch::Tensor host = torch::zeros({kRows, k, 1}, torch::kFloat64);
-  auto h = host.accessor<double, 3>();
+  // Computed in double, as LibTorch computes its scalars, and stored at the parameters' precision.
+  torch::Tensor host;
+  const bool cuda = hyper_.is_cuda();
+  if (cuda) {
+    constexpr std::size_t kRing = 64;
+    if (pinned_.empty())
+      for (std::size_t i = 0; i < kRing; ++i)
+        pinned_.push_back(torch::empty({kRows, k, 1}, torch::TensorOptions(torch::kFloat32).pinned_memory(true)));
+    host = pinned_[static_cast<std::size_t>(steps_) % kRing];
+  } else {
+    host = torch::empty({kRows, k, 1}, torch::kFloat32);
+  }
+  auto h = host.accessor<float, 3>();
   const double t = static_cast<double>(steps_);
   for (std::int64_t m = 0; m < k; ++m) {
     const TrainConfig& c = configs_[static_cast<std::size_t>(m)];
@@ -117,7 +128,7 @@ void PackedOptimizer::prepare(const std::vector<double>& learning_rates) {
     h[kDecay][m][0] = 1 - lr * c.weight_decay;
     h[kActive][m][0] = stopped_[static_cast<std::size_t>(m)] ? 0.0 : 1.0;
   }
-  hyper_.copy_(host.to(hyper_.dtype()));
+  hyper_.copy_(host, /*non_blocking=*/cuda);
 }
 
 void PackedOptimizer::zero_grad() {
@@ -127,13 +138,13 @@ void PackedOptimizer::zero_grad() {
 
 void PackedOptimizer::step() {
   torch::NoGradGuard no_grad;
-  const bool any_stopped = std::find(stopped_.begin(), stopped_.end(), true) != stopped_.end();
+  any_stopped_ = std::find(stopped_.begin(), stopped_.end(), true) != stopped_.end();
   for (std::size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i].grad().defined()) continue;
     stepped_[i] = true;
     const torch::Tensor p = member_view(params_[i]);
     torch::Tensor g = member_view(params_[i].grad());
-    if (any_stopped) g = torch::where(hyper(kActive) > 0, g, torch::zeros({}, g.options()));
+    if (any_stopped_) g = masked(g);
     if (algorithm_ == "sgd") step_sgd(i, p, g);
     else if (algorithm_ == "adam") step_adam(i, p, g, /*decoupled=*/false);
     else if (algorithm_ == "adamw") step_adam(i, p, g, /*decoupled=*/true);
@@ -166,7 +177,8 @@ void PackedOptimizer::step_adam(std::size_t i, const torch::Tensor& p, const tor
   m.mul_(hyper(kBeta1)).addcmul_(g, hyper(kOneMinusBeta1));
   v.mul_(hyper(kBeta2)).addcmul_(g * g, hyper(kOneMinusBeta2));
   const torch::Tensor denom = v.sqrt().div_(hyper(kSqrtCorrection2)).add_(hyper(kEps));
-  p.sub_(m.div(denom).mul_(hyper(kStepSize)));
+  torch::Tensor update = m.div(denom).mul_(hyper(kStepSize));
+  p.sub_(any_stopped_ ? masked(update) : update);  // a stopped member's 0 / 0 (eps = 0) must not move it
 }
 
 // torch::optim::RMSprop (not centered): g += wd p; s = alpha s + (1 - alpha) g^2; avg = sqrt(s) + eps;
@@ -176,8 +188,12 @@ void PackedOptimizer::step_rmsprop(std::size_t i, const torch::Tensor& p, const 
   torch::Tensor s = member_view(square_avg_[i]), buf = member_view(momentum_[i]);
   s.mul_(hyper(kAlpha)).addcmul_(g * g, hyper(kOneMinusAlpha));
   const torch::Tensor avg = s.sqrt().add_(hyper(kEps));
-  buf.mul_(hyper(kMomentum)).add_(g / avg);
+  buf.mul_(hyper(kMomentum)).add_(any_stopped_ ? masked(g / avg) : g / avg);
   p.addcmul_(buf, hyper(kLr), -1);
+}
+
+torch::Tensor PackedOptimizer::masked(const torch::Tensor& t) const {
+  return torch::where(hyper(kActive) > 0, t, torch::zeros({}, t.options()));
 }
 
 void PackedOptimizer::stop_member(std::int64_t k) {

@@ -69,6 +69,7 @@ class PackedOptimizer {
   };
   torch::Tensor hyper(Row r) const { return hyper_[r]; }  // [K, 1]
   torch::Tensor member_view(const torch::Tensor& t) const;  // [K, numel / K]
+  torch::Tensor masked(const torch::Tensor& t) const;       // t [K, ...] with stopped members' rows zero
   void step_sgd(std::size_t i, const torch::Tensor& p, const torch::Tensor& g);
   void step_adam(std::size_t i, const torch::Tensor& p, const torch::Tensor& g, bool decoupled);
   void step_rmsprop(std::size_t i, const torch::Tensor& p, const torch::Tensor& g);
@@ -81,6 +82,10 @@ class PackedOptimizer {
   torch::Tensor hyper_;                   // [kRows, K, 1] on the parameters' device
   std::vector<double> learning_rates_;    // what prepare() was given, for stopped members
   std::vector<bool> stopped_;
+  bool any_stopped_ = false;  // during step(): some member is stopped (its gradients and updates are masked)
+  // CUDA: pinned host buffers the hyper-parameters are copied from without waiting for the GPU. A ring, so a buffer
+  // is rewritten only 64 steps later: the trainer reads its running metrics back (waiting for the GPU) every 50.
+  std::vector<torch::Tensor> pinned_;
   std::int64_t steps_ = 0;  // steps prepared (SGD, which counts none: whether its buffers hold anything)
   std::vector<bool> stepped_;  // per parameter: has had a gradient (LibTorch keeps no state for one that has not)
   // Per parameter, shaped like it: SGD's and RMSprop's momentum buffer, Adam's exp_avg, and Adam's exp_avg_sq or

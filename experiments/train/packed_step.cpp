@@ -70,8 +70,8 @@ struct PackedStep::Graph {};
 #endif
 
 PackedStep::PackedStep(PackedNetworkImpl& net, PackedOptimizer& optimizer, std::int64_t members, torch::Device device,
-                       bool cuda_graph)
-    : net_(net), optimizer_(optimizer), members_(members), device_(device) {
+                       bool cuda_graph, std::int64_t batch_size)
+    : net_(net), optimizer_(optimizer), members_(members), device_(device), batch_size_(batch_size) {
   if (!cuda_graph || !device.is_cuda()) return;
 #ifdef INCEPT_CUDA_GRAPHS
   graph_ = std::make_unique<Graph>();
@@ -127,7 +127,7 @@ std::optional<PackedStepResult> PackedStep::run_graphed(const Split& train, cons
                                                         const std::vector<double>& label_smoothing) {
   Graph& g = *graph_;
   const std::int64_t n = shape[1];
-  if (g.batch_size != 0 && n != g.batch_size) return std::nullopt;  // another size: eager
+  if (n != batch_size_) return std::nullopt;  // an epoch's smaller last batch: eager
   if (g.captured && optimizer_.stopped_members() != g.stopped) {
     // A member stopped since the capture: capture again, so the update masks it.
     graph_ = std::make_unique<Graph>();
@@ -166,12 +166,21 @@ std::optional<PackedStepResult> PackedStep::run_graphed(const Split& train, cons
     {
       c10::cuda::CUDAStreamGuard on_side(side);
       g.graph.capture_begin();
-      for (auto& p : net_.parameters()) p.mutable_grad().reset();
-      member_losses(net_.forward_train(x), y, label_smoothing, g.outputs);
-      g.outputs.total_loss.sum().backward();
-      optimizer_.step();
-      g.outputs.main_loss = g.outputs.main_loss.detach();
-      g.outputs.total_loss = g.outputs.total_loss.detach();
+      try {
+        for (auto& p : net_.parameters()) p.mutable_grad().reset();
+        member_losses(net_.forward_train(x), y, label_smoothing, g.outputs);
+        g.outputs.total_loss.sum().backward();
+        optimizer_.step();
+        g.outputs.main_loss = g.outputs.main_loss.detach();
+        g.outputs.total_loss = g.outputs.total_loss.detach();
+      } catch (...) {
+        // End the capture before anything else runs on this stream: a stream left capturing refuses eager work.
+        try {
+          g.graph.capture_end();
+        } catch (...) {
+        }
+        throw;
+      }
       g.graph.capture_end();
     }
     wait_for(c10::cuda::getCurrentCUDAStream(), side);
@@ -181,9 +190,13 @@ std::optional<PackedStepResult> PackedStep::run_graphed(const Split& train, cons
     return g.outputs;
   } catch (const c10::Error& e) {
     fallback_reason_ = e.what_without_backtrace();
-    graph_.reset();  // eager from now on, this batch included: the failed capture ran nothing
-    return std::nullopt;
+  } catch (const std::exception& e) {
+    fallback_reason_ = e.what();
   }
+  // Eager from now on, this batch included: the failed capture ran nothing. (Where the failure left CUDA's state
+  // unusable, the next eager step fails and the pack's runs end failed with that error: never recorded as trained.)
+  graph_.reset();
+  return std::nullopt;
 }
 #endif
 

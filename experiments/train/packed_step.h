@@ -31,9 +31,10 @@ struct PackedStepResult {
 
 class PackedStep {
  public:
-  // `cuda_graph`: capture on CUDA where possible (ignored elsewhere).
+  // `cuda_graph`: capture on CUDA where possible (ignored elsewhere), for batches of `batch_size` (train.batch_size:
+  // an epoch's smaller last batch, and a resume that starts with it, run eagerly).
   PackedStep(PackedNetworkImpl& net, PackedOptimizer& optimizer, std::int64_t members, torch::Device device,
-             bool cuda_graph);
+             bool cuda_graph, std::int64_t batch_size);
   ~PackedStep();
   PackedStep(const PackedStep&) = delete;
   PackedStep& operator=(const PackedStep&) = delete;
@@ -60,6 +61,7 @@ class PackedStep {
   PackedOptimizer& optimizer_;
   std::int64_t members_;
   torch::Device device_;
+  std::int64_t batch_size_;
   std::string fallback_reason_;
   torch::Tensor x_buf_, y_buf_;  // an eager step's gathered batch, reused across batches
   torch::Tensor pending_loss_;   // an eager step's loss, for finish()

@@ -111,8 +111,12 @@ class PackedRun {
       for (std::int64_t i = 0; i < k; ++i) packed_->set_member_generator(i, members_[static_cast<std::size_t>(i)]->rng);
     optimizer_ = std::make_unique<PackedOptimizer>(packed_->parameters(), train_configs);
     if (device_.is_cuda()) configure_cudnn(tc_);
-    step_ = std::make_unique<PackedStep>(*packed_, *optimizer_, k, device_, tc_.cuda_graph);
-    if (!step_->fallback_reason().empty()) progress_.message("note: train.cuda_graph: " + step_->fallback_reason());
+    step_ = std::make_unique<PackedStep>(*packed_, *optimizer_, k, device_, tc_.cuda_graph, tc_.batch_size);
+    note_step_changes();
+    // The packed network is NCHW and runs its branches in turn: say so rather than record a switch as if applied.
+    if (k > 1 && (tc_.channels_last || tc_.parallel_branches))
+      note("train.channels_last and train.parallel_branches do not apply to a packed network (it trains NCHW, "
+           "branch after branch); the runs' figures are those of the same computation up to float rounding");
   }
 
   ~PackedRun() {
@@ -121,6 +125,24 @@ class PackedRun {
   }
 
   void begin() {
+    try {
+      begin_runs();
+    } catch (const std::exception& e) {
+      // Runs already begun end failed with the reason, rather than wait, marked running, for a stale lease.
+      for (auto& m : members_)
+        if (m->run_id != 0) {
+          try {
+            store_.finish_run(m->run_id, RunStatus::failed, 0, e.what());
+          } catch (const std::exception&) {
+          }
+        }
+      throw;
+    }
+    start_heartbeat();
+    progress_.message(fmt::format("training {} runs as one packed network: {}", members_.size(), join_ids()));
+  }
+
+  void begin_runs() {
     for (auto& mp : members_) {
       Member& m = *mp;
       RunRecord r;
@@ -140,8 +162,31 @@ class PackedRun {
       store_.add_layers(m.run_id, layer_records(m.cfg->model));
       m.uid = store_.claim_of(m.run_id).uid;
     }
-    start_heartbeat();
-    progress_.message(fmt::format("training {} runs as one packed network: {}", members_.size(), join_ids()));
+    record_packing();
+  }
+
+  // runs.packed_with / pack_size / cuda_graph of every member still training (a pack of one is not a pack).
+  void record_packing() {
+    const auto k = static_cast<std::int64_t>(members_.size());
+    for (auto& m : members_)
+      if (m->training() && (k > 1 || step_->graphed()))
+        store_.set_packing(m->run_id, k > 1 ? members_.front()->uid : "", k > 1 ? k : 0, step_->graphed());
+  }
+
+  // A note for the person running it, shown with --quiet too (a sweep's trainings are quiet).
+  void note(const std::string& text) { std::cerr << "note: " << text << "\n" << std::flush; }
+
+  // Says once when the step started replaying a CUDA graph (and records it on the runs), or why it could not.
+  void note_step_changes() {
+    if (!step_fallback_noted_ && !step_->fallback_reason().empty()) {
+      step_fallback_noted_ = true;
+      note("train.cuda_graph: training without a CUDA graph: " + step_->fallback_reason());
+    }
+    if (!graph_noted_ && step_->graphed()) {
+      graph_noted_ = true;
+      progress_.message("training steps now replay a CUDA graph");
+      if (members_.front()->run_id != 0) record_packing();
+    }
   }
 
   // Claims each stopped run and loads its checkpoint into its slice of the pack: its network, its optimizer's
@@ -191,6 +236,7 @@ class PackedRun {
       store_.delete_epochs_from(m.run_id, static_cast<int>(m.pos.epochs_done) + 1);
       remove_other_checkpoints(m.checkpoint_dir, m.uid, m.checkpoint.path);
     }
+    record_packing();
     start_heartbeat();
     progress_.message(fmt::format("resuming runs {} as one packed network at epoch {} batch {}", join_ids(),
                                   members_.front()->pos.epochs_done + 1, members_.front()->pos.next_batch));
@@ -356,6 +402,7 @@ class PackedRun {
                           r.correct[static_cast<std::int64_t>(i)], r.batch_size);
         }
         step_->finish();  // an eager step's backward pass and update (a replayed graph has done them)
+        note_step_changes();
         for (std::size_t i = 0; i < members_.size(); ++i) {
           Member& m = *members_[i];
           if (!m.training()) continue;
@@ -396,6 +443,7 @@ class PackedRun {
           }
         return stop_interrupted(epoch, fmt::format("while evaluating epoch {}", epoch + 1));
       }
+      drop_lost_claims();
       record_epoch(epoch, tests, train_seconds, seconds_since(epoch_start));
       if (interrupt_requested().load()) {
         for (auto& m : members_)
@@ -473,7 +521,7 @@ class PackedRun {
       e.images_per_s = static_cast<double>(m.pos.seen) / std::max(1e-9, train_seconds);
       m.pos.train_seconds += epoch_seconds;
       m.pos = TrainPosition{epoch + 1, 0, 0, 0, 0, 0, m.pos.train_seconds};
-      write_checkpoint(i, e);
+      if (!write_checkpoint_or_end(i, e)) continue;
       progress_.end_epoch(fmt::format(
           "run {} epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s",
           m.run_id, e.epoch, tc_.epochs, e.train_loss, 100 * e.train_acc, e.test_loss, 100 * e.test_acc, e.lr,
@@ -486,13 +534,27 @@ class PackedRun {
     for (std::size_t i = 0; i < members_.size(); ++i) {
       Member& m = *members_[i];
       if (!m.training()) continue;
-      write_checkpoint(i, std::nullopt);
+      if (!write_checkpoint_or_end(i, std::nullopt)) continue;
       const std::string error =
           fmt::format("interrupted {}; continue with: incept resume {} --db {}", where, m.run_id, opts_.db_path);
       end(m, RunStatus::interrupted, error);
     }
     progress_.message(fmt::format("interrupted {}: every member checkpointed", where));
     return RunStatus::interrupted;
+  }
+
+  // write_checkpoint, but a member whose checkpoint or record cannot be written (its own checkpoint folder full,
+  // its claim lost) ends failed with that error on its own — its epoch recorded without a checkpoint where the log
+  // takes it — and the others go on. False when it ended.
+  bool write_checkpoint_or_end(std::size_t i, const std::optional<EpochRecord>& epoch) {
+    try {
+      write_checkpoint(i, epoch);
+      return true;
+    } catch (const std::exception& e) {
+      optimizer_->stop_member(static_cast<std::int64_t>(i));
+      end(*members_[i], RunStatus::failed, e.what());
+      return false;
+    }
   }
 
   // Member i's checkpoint: its own network and optimizer state and its dropout generator as the CPU RNG state, so
@@ -539,6 +601,7 @@ class PackedRun {
   std::unique_ptr<PackedOptimizer> optimizer_;
   std::unique_ptr<PackedStep> step_;
   mutable std::mutex riding_mutex_;
+  bool step_fallback_noted_ = false, graph_noted_ = false;
   std::atomic<double> last_train_seconds_{0};
   std::unique_ptr<HeartbeatThread> heartbeat_;  // last: stopped first
 };

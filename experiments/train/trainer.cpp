@@ -655,7 +655,12 @@ TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& o
     if (auto why = prefix_member_mismatch(cfg.resolved, c.resolved))
       throw UserError(fmt::format("{} cannot be recorded from the training of {}: {}", c.path, cfg.path, *why));
   }
-  if (!options.pack_with.empty()) return train_packed(cfg, options);
+  if (!options.pack_with.empty()) {
+    if (!options.prefix_members.empty())
+      throw UserError("a training records prefix members or trains in a pack, not both (--prefix-members and "
+                      "--pack-with)");
+    return train_packed(cfg, options);
+  }
   // A CUDA graph needs the packed step (its learning rates live in device tensors): a pack of one.
   if (cfg.train.cuda_graph) {
     if (!choose_device(cfg.train.device).is_cuda()) {

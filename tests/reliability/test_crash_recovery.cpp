@@ -245,7 +245,7 @@ PRAGMA user_version = 1;
   CHECK_THROWS_WITH(RunStore::open_read_only(db), Catch::Contains("schema 1, older than this build's 4"));
   {
     RunStore store = RunStore::open(db);
-    CHECK(store.schema_version() == 4);
+    CHECK(store.schema_version() == 5);
     const RunRecord r = *store.get_run(1);
     CHECK(r.name == "old");
     CHECK(r.status == RunStatus::completed);
@@ -262,6 +262,6 @@ PRAGMA user_version = 1;
     CHECK(store.get_run(next)->pid == this_process_id());
     CHECK(store.get_run(next)->uid != r.uid);
   }
-  CHECK(RunStore::open_read_only(db).schema_version() == 4);
+  CHECK(RunStore::open_read_only(db).schema_version() == 5);
   CHECK(integrity_check(db) == "ok");
 }

@@ -80,7 +80,7 @@ TEST_CASE("a schema-2 log is upgraded in place and its interrupted run resumes f
   INFO("resume stderr: " << resumed.err);
   REQUIRE(resumed.status == 0);
   REQUIRE(reference.wait() == 0);
-  CHECK(sql_text(db, "PRAGMA user_version") == "4");
+  CHECK(sql_text(db, "PRAGMA user_version") == "5");
   CHECK(sql_text(db, "SELECT length(uid) FROM runs WHERE id = 1") == "32");
   CHECK(sql_text(db, "SELECT status FROM runs WHERE id = 1") == "completed");
   for (int epoch = 1; epoch <= 4; ++epoch) {

@@ -202,7 +202,7 @@ TEST_CASE("a log from a newer incept is refused by train and runs and left byte-
   InceptProcess runs({"runs", "--db", db}, tmp.path(), tmp.path(), "runs");
   const CommandResult t = train.result(), r = runs.result();
   INFO("train stderr: " << t.err << "\nruns stderr: " << r.err);
-  const std::string expected = "error: database " + db + ": created by a newer incept (schema 99, this build knows 4)";
+  const std::string expected = "error: database " + db + ": created by a newer incept (schema 99, this build knows 5)";
   CHECK(t.status == 1);
   CHECK(contains(t.err, expected));
   CHECK(r.status == 1);

@@ -26,7 +26,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-constexpr int kSchemaVersion = 4;  // bump together with the migrations list
+constexpr int kSchemaVersion = 5;  // bump together with the migrations list
 
 bool is_utc_timestamp(const std::string& s) {
   return std::regex_match(s, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"));

@@ -104,9 +104,15 @@ TEST_CASE("a packed sweep records every cell as its own run, as training it alon
   const auto separate = runs_by_cell(db_in(dir, "alone.db"));
   REQUIRE(runs.size() == 6);
   std::set<std::string> uids, checkpoints;
+  std::map<std::string, int> pack_sizes;  // pack -> members, as the log records them
   for (const auto& [cell, run] : runs) {
     INFO(cell.first << " seed " << cell.second);
     CHECK(run.status == RunStatus::completed);
+    REQUIRE(!run.packed_with.empty());
+    ++pack_sizes[run.packed_with];
+    CHECK(!run.cuda_graph);
+    CHECK(separate.at(cell).packed_with.empty());  // trained alone
+    CHECK(separate.at(cell).pack_size == 0);
     CHECK(run.epochs_done == 2);
     CHECK(run.trained_with.empty());  // its own computation, not recorded from another's
     uids.insert(run.uid);
@@ -117,6 +123,16 @@ TEST_CASE("a packed sweep records every cell as its own run, as training it alon
   }
   CHECK(uids.size() == 6);
   CHECK(checkpoints.size() == 6);
+  // One pack of four named by its first run, one of two.
+  REQUIRE(pack_sizes.size() == 2);
+  for (const auto& [pack, members] : pack_sizes) {
+    CHECK(uids.count(pack) == 1);
+    for (const auto& [cell, run] : runs)
+      if (run.packed_with == pack) CHECK(run.pack_size == members);
+  }
+  const CommandResult show = run_incept(fmt::format("show {} --db packed.db", runs.begin()->second.id),
+                                        dir.path().string());
+  CHECK_THAT(show.out, Catch::Contains("trained as one packed network"));
   // A rerun finds every cell done.
   const CommandResult again = run_incept("sweep sweep.toml --pack 4 --jobs 1 --db packed.db", dir.path().string());
   INFO(output(again));
