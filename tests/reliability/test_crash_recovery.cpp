@@ -242,7 +242,7 @@ INSERT INTO epochs VALUES (1, 1, 1.0, 0.5, 1.1, 0.95, 0.1, 10, 100), (1, 2, 0.5,
 PRAGMA application_id = 1229865808;
 PRAGMA user_version = 1;
 )sql");
-  CHECK_THROWS_WITH(RunStore::open_read_only(db), Catch::Contains("schema 1, older than this build's 4"));
+  CHECK_THROWS_WITH(RunStore::open_read_only(db), Catch::Contains("schema 1, older than this build's 5"));
   {
     RunStore store = RunStore::open(db);
     CHECK(store.schema_version() == 5);

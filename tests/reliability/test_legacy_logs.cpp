@@ -18,6 +18,9 @@ namespace {
 void downgrade_to_schema_2(const std::string& db) {
   sql_exec(db, R"sql(
 ALTER TABLE runs DROP COLUMN trained_with;
+ALTER TABLE runs DROP COLUMN packed_with;
+ALTER TABLE runs DROP COLUMN pack_size;
+ALTER TABLE runs DROP COLUMN cuda_graph;
 DROP TABLE calibrations;
 DROP INDEX runs_by_uid;
 DROP INDEX runs_by_experiment;
