@@ -35,9 +35,9 @@ int severity(RunStatus s) {
 std::string percent(const std::optional<double>& v) { return v ? fmt::format("{:.2f}%", 100 * *v) : "-"; }
 
 void print_outcome(const TrainOutcome& o, const std::string& db, const std::string& note) {
-  std::cout << fmt::format("run {} {}: {} epochs, final test acc {}, best {}, {:.1f} s (database {}){}\n", o.run_id,
-                           to_string(o.status), o.epochs_done, percent(o.final_test_acc), percent(o.best_test_acc),
-                           o.train_seconds, db, note);
+  std::cout << fmt::format("run {}{} {}: {} epochs, final test acc {}, best {}, {:.1f} s (database {}){}\n", o.run_id,
+                           o.label.empty() ? "" : " (" + o.label + ")", to_string(o.status), o.epochs_done,
+                           percent(o.final_test_acc), percent(o.best_test_acc), o.train_seconds, db, note);
 }
 
 // Exit status: exit_code(status) (0 completed, 1 failed, 3 diverged, 130 interrupted, like a shell's Ctrl-C), the

@@ -19,50 +19,6 @@ torch::Tensor flatten_members(const torch::Tensor& x, std::int64_t k) {
   return x.reshape({x.size(0), k, -1}).transpose(0, 1);
 }
 
-struct PackedConvUnit final : OpModule {
-  PackedConvUnit(const ConvAttrs& a, std::int64_t in_channels, std::int64_t k) : relu(a.relu) {
-    conv = register_module("conv",
-                           torch::nn::Conv2d(torch::nn::Conv2dOptions(k * in_channels, k * a.out, {a.kernel.h, a.kernel.w})
-                                                 .stride({a.stride.h, a.stride.w})
-                                                 .padding({a.padding.h, a.padding.w})
-                                                 .groups(k * a.groups)
-                                                 .bias(a.bias)));
-    if (a.bn)
-      bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(k * a.out).eps(a.bn_eps)));
-  }
-  torch::Tensor forward(const torch::Tensor& x) override {
-    torch::Tensor y = conv->forward(x);
-    if (bn) y = bn->forward(y);
-    return relu ? torch::relu_(y) : y;
-  }
-  torch::nn::Conv2d conv{nullptr};
-  torch::nn::BatchNorm2d bn{nullptr};
-  bool relu;
-};
-
-struct PackedSeparableConv final : OpModule {
-  PackedSeparableConv(const SeparableConvAttrs& a, std::int64_t in_channels, std::int64_t k) : relu(a.relu) {
-    depthwise = register_module(
-        "depthwise", torch::nn::Conv2d(torch::nn::Conv2dOptions(k * in_channels, k * in_channels, {a.kernel.h, a.kernel.w})
-                                           .stride({a.stride.h, a.stride.w})
-                                           .padding({a.padding.h, a.padding.w})
-                                           .groups(k * in_channels)
-                                           .bias(false)));
-    pointwise = register_module(
-        "pointwise", torch::nn::Conv2d(torch::nn::Conv2dOptions(k * in_channels, k * a.out, 1).groups(k).bias(a.bias)));
-    if (a.bn)
-      bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(k * a.out).eps(a.bn_eps)));
-  }
-  torch::Tensor forward(const torch::Tensor& x) override {
-    torch::Tensor y = pointwise->forward(depthwise->forward(x));
-    if (bn) y = bn->forward(y);
-    return relu ? torch::relu_(y) : y;
-  }
-  torch::nn::Conv2d depthwise{nullptr}, pointwise{nullptr};
-  torch::nn::BatchNorm2d bn{nullptr};
-  bool relu;
-};
-
 // torch::dropout's arithmetic (a contiguous mask of bernoulli(1 - p) draws, divided by 1 - p, times the input),
 // with each member's mask drawn from its own generator in the order its own run would draw it.
 struct PackedDropout final : OpModule {
@@ -167,11 +123,9 @@ std::shared_ptr<OpModule> build_packed(const Node& n, const NodeReport& r, std::
                                        const std::shared_ptr<MemberGenerators>& generators) {
   return std::visit(
       Overloaded{
-          [&](const ConvAttrs& a) -> std::shared_ptr<OpModule> {
-            return std::make_shared<PackedConvUnit>(a, r.input.channels(), k);
-          },
+          [&](const ConvAttrs& a) -> std::shared_ptr<OpModule> { return conv_unit_module(a, r.input.channels(), k); },
           [&](const SeparableConvAttrs& a) -> std::shared_ptr<OpModule> {
-            return std::make_shared<PackedSeparableConv>(a, r.input.channels(), k);
+            return separable_conv_module(a, r.input.channels(), k);
           },
           // Per channel: the member's own module applies to [N, K * C, H, W] unchanged.
           [&](const MaxPoolAttrs&) -> std::shared_ptr<OpModule> { return build_module(n, r); },
@@ -216,33 +170,9 @@ torch::Tensor pack_input(const torch::Tensor& x) {
 PackedNetworkImpl::PackedNetworkImpl(const ModelSpec& spec, std::int64_t members)
     : members_(members), generators_(std::make_shared<MemberGenerators>()) {
   if (members < 1) throw std::invalid_argument("a packed network needs at least one member");
-  for (const auto& layer : spec.layers)
-    layers_.push_back(register_module(layer.name, build_packed(layer.ir, layer.report, members, generators_)));
+  for (const auto& layer : spec.layers) add_layer(layer.name, build_packed(layer.ir, layer.report, members, generators_));
   for (const auto& a : spec.aux)
-    aux_.push_back({register_module(a.head.name, build_packed(a.head.ir, a.head.report, members, generators_)),
-                    a.at_index, a.weight});
-}
-
-torch::Tensor PackedNetworkImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = pack_input(x);
-  for (auto& l : layers_) y = l->forward(y);
-  return y;
-}
-
-PackedForward PackedNetworkImpl::forward_train(const torch::Tensor& x) {
-  PackedForward out;
-  torch::Tensor y = pack_input(x);
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    y = layers_[i]->forward(y);
-    if (!is_training()) continue;
-    for (auto& a : aux_) {
-      if (a.at != i) continue;
-      out.aux.push_back(a.head->forward(y));
-      out.aux_weights.push_back(a.weight);
-    }
-  }
-  out.logits = y;
-  return out;
+    add_aux(a.head.name, build_packed(a.head.ir, a.head.report, members, generators_), a.at_index, a.weight);
 }
 
 torch::Tensor PackedNetworkImpl::member_slice(const torch::Tensor& packed, std::int64_t k,
@@ -256,30 +186,26 @@ torch::Tensor PackedNetworkImpl::member_slice(const torch::Tensor& packed, std::
   return packed.view({members_, member_numel})[k].view(member_shape);
 }
 
-void PackedNetworkImpl::load_member(std::int64_t k, torch::nn::Module& net) {
+void PackedNetworkImpl::for_each_member_tensor(std::int64_t k, torch::nn::Module& net,
+                                               const std::function<void(torch::Tensor, torch::Tensor)>& copy) {
   torch::NoGradGuard no_grad;
   auto packed = named_tensors(*this);
   auto member = named_tensors(net);
   if (packed.size() != member.size())
-    throw std::logic_error("load_member: the network is not of the packed network's spec");
+    throw std::logic_error("packed network: the member's network is not of its spec");
   for (std::size_t i = 0; i < packed.size(); ++i) {
-    if (packed[i].first != member[i].first) throw std::logic_error("load_member: " + member[i].first + " out of order");
-    const torch::Tensor& src = member[i].second;
-    member_slice(packed[i].second, k, src.sizes()).copy_(src);
+    if (packed[i].first != member[i].first)
+      throw std::logic_error("packed network: the member's " + member[i].first + " is out of order");
+    copy(member_slice(packed[i].second, k, member[i].second.sizes()), member[i].second);
   }
 }
 
+void PackedNetworkImpl::load_member(std::int64_t k, torch::nn::Module& net) {
+  for_each_member_tensor(k, net, [](torch::Tensor slice, torch::Tensor mine) { slice.copy_(mine); });
+}
+
 void PackedNetworkImpl::store_member(std::int64_t k, torch::nn::Module& net) {
-  torch::NoGradGuard no_grad;
-  auto packed = named_tensors(*this);
-  auto member = named_tensors(net);
-  if (packed.size() != member.size())
-    throw std::logic_error("store_member: the network is not of the packed network's spec");
-  for (std::size_t i = 0; i < packed.size(); ++i) {
-    if (packed[i].first != member[i].first) throw std::logic_error("store_member: " + member[i].first + " out of order");
-    torch::Tensor& dst = member[i].second;
-    dst.copy_(member_slice(packed[i].second, k, dst.sizes()));
-  }
+  for_each_member_tensor(k, net, [](torch::Tensor slice, torch::Tensor mine) { mine.copy_(slice); });
 }
 
 void PackedNetworkImpl::set_member_generator(std::int64_t k, torch::Generator generator) {

@@ -23,6 +23,7 @@
 // Gradients stay per member as well: a member whose loss turns NaN spreads NaN only into its own slices (checked by
 // tests/test_packing.cpp), so a diverged member can be stopped while the others continue.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -33,25 +34,25 @@
 
 namespace incept {
 
-struct PackedForward {
-  torch::Tensor logits;              // [K, N, classes]
-  std::vector<torch::Tensor> aux;    // each [K, N, classes]; empty in eval mode
-  std::vector<double> aux_weights;
-};
+// A packed network's forward result: logits [K, N, classes], each aux head's [K, N, classes] (training mode).
+using PackedForward = ForwardResult;
+
+// [K, N, C, H, W] (or [K, N, F]) -> the packed layout [N, K * C, H, W] (features stay [K, N, F]).
+torch::Tensor pack_input(const torch::Tensor& x);
 
 // The members' dropout generators (CPU), shared by the packed dropout layers.
 struct MemberGenerators {
   std::vector<torch::Generator> generators;  // empty: draw from the default generator (CUDA)
 };
 
-class PackedNetworkImpl : public torch::nn::Module {
+class PackedNetworkImpl : public LayerStack {
  public:
   PackedNetworkImpl(const ModelSpec& spec, std::int64_t members);
 
   std::int64_t members() const { return members_; }
   // x: [K, N, C, H, W], member k's batch at x[k]. Returns [K, N, classes].
-  torch::Tensor forward(const torch::Tensor& x);
-  PackedForward forward_train(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x) { return run(pack_input(x)); }
+  PackedForward forward_train(const torch::Tensor& x) { return run_train(pack_input(x)); }
 
   // Copies member k's parameters and buffers from `net` (a Network of the same spec) into the packed tensors,
   // and back. The generator, when given, is the one member k's dropout draws from (CPU only): a member's own run
@@ -65,19 +66,13 @@ class PackedNetworkImpl : public torch::nn::Module {
   torch::Tensor member_slice(const torch::Tensor& packed, std::int64_t k, at::IntArrayRef member_shape) const;
 
  private:
+  // Copies between member k's slices and `net`'s tensors of the same names, in the direction `copy` takes:
+  // copy(packed slice, member tensor).
+  void for_each_member_tensor(std::int64_t k, torch::nn::Module& net,
+                              const std::function<void(torch::Tensor, torch::Tensor)>& copy);
   std::int64_t members_;
   std::shared_ptr<MemberGenerators> generators_;
-  struct Aux {
-    std::shared_ptr<OpModule> head;
-    std::size_t at;
-    double weight;
-  };
-  std::vector<std::shared_ptr<OpModule>> layers_;
-  std::vector<Aux> aux_;
 };
 TORCH_MODULE(PackedNetwork);
-
-// [K, N, C, H, W] (or [K, N, F]) -> the packed layout; logits [K, N, classes] are already per member.
-torch::Tensor pack_input(const torch::Tensor& x);
 
 }  // namespace incept

@@ -56,14 +56,18 @@ class OneThreadScope {
   int saved_ = 0;
 };
 
+// `members` (packing): that many networks' units side by side, each seeing only its own channels.
 struct ConvUnitOp final : OpModule {
-  ConvUnitOp(const ConvAttrs& a, std::int64_t in_channels) : relu(a.relu) {
-    conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, a.out, {a.kernel.h, a.kernel.w})
-                                                         .stride({a.stride.h, a.stride.w})
-                                                         .padding({a.padding.h, a.padding.w})
-                                                         .groups(a.groups)
-                                                         .bias(a.bias)));
-    if (a.bn) bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(a.out).eps(a.bn_eps)));
+  ConvUnitOp(const ConvAttrs& a, std::int64_t in_channels, std::int64_t members) : relu(a.relu) {
+    conv = register_module(
+        "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(members * in_channels, members * a.out, {a.kernel.h, a.kernel.w})
+                                      .stride({a.stride.h, a.stride.w})
+                                      .padding({a.padding.h, a.padding.w})
+                                      .groups(members * a.groups)
+                                      .bias(a.bias)));
+    if (a.bn)
+      bn = register_module("bn",
+                           torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(members * a.out).eps(a.bn_eps)));
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     torch::Tensor y = conv->forward(x);
@@ -78,16 +82,20 @@ struct ConvUnitOp final : OpModule {
 // Depthwise kxk (groups = channels, no bias), pointwise 1x1 [+ BN] [+ ReLU]; named like timm's legacy Xception
 // SeparableConv2d halves.
 struct SeparableConvOp final : OpModule {
-  SeparableConvOp(const SeparableConvAttrs& a, std::int64_t in_channels) : relu(a.relu) {
+  SeparableConvOp(const SeparableConvAttrs& a, std::int64_t in_channels, std::int64_t members) : relu(a.relu) {
+    const std::int64_t channels = members * in_channels;
     depthwise = register_module(
-        "depthwise", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, in_channels, {a.kernel.h, a.kernel.w})
+        "depthwise", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, {a.kernel.h, a.kernel.w})
                                            .stride({a.stride.h, a.stride.w})
                                            .padding({a.padding.h, a.padding.w})
-                                           .groups(in_channels)
+                                           .groups(channels)
                                            .bias(false)));
-    pointwise = register_module("pointwise",
-                                torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, a.out, 1).bias(a.bias)));
-    if (a.bn) bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(a.out).eps(a.bn_eps)));
+    pointwise = register_module(
+        "pointwise",
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, members * a.out, 1).groups(members).bias(a.bias)));
+    if (a.bn)
+      bn = register_module("bn",
+                           torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(members * a.out).eps(a.bn_eps)));
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     torch::Tensor y = pointwise->forward(depthwise->forward(x));
@@ -239,11 +247,9 @@ struct ResidualOp final : OpModule {
 std::shared_ptr<OpModule> build_module(const Node& n, const NodeReport& r) {
   return std::visit(
       Overloaded{
-          [&](const ConvAttrs& a) -> std::shared_ptr<OpModule> {
-            return std::make_shared<ConvUnitOp>(a, r.input.channels());
-          },
+          [&](const ConvAttrs& a) -> std::shared_ptr<OpModule> { return conv_unit_module(a, r.input.channels()); },
           [&](const SeparableConvAttrs& a) -> std::shared_ptr<OpModule> {
-            return std::make_shared<SeparableConvOp>(a, r.input.channels());
+            return separable_conv_module(a, r.input.channels());
           },
           [&](const MaxPoolAttrs& a) -> std::shared_ptr<OpModule> { return std::make_shared<MaxPoolOp>(a.window); },
           [&](const AvgPoolAttrs& a) -> std::shared_ptr<OpModule> { return std::make_shared<AvgPoolOp>(a); },
@@ -263,20 +269,36 @@ std::shared_ptr<OpModule> build_module(const Node& n, const NodeReport& r) {
       n.op);
 }
 
-NetworkImpl::NetworkImpl(const ModelSpec& spec) {
-  check_weights_fit_in_memory(spec);
-  for (const auto& layer : spec.layers) layers_.push_back(register_module(layer.name, build_module(layer.ir, layer.report)));
-  for (const auto& a : spec.aux)
-    aux_.push_back({register_module(a.head.name, build_module(a.head.ir, a.head.report)), a.at_index, a.weight});
+std::shared_ptr<OpModule> conv_unit_module(const ConvAttrs& a, std::int64_t in_channels, std::int64_t members) {
+  return std::make_shared<ConvUnitOp>(a, in_channels, members);
 }
 
-torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
+std::shared_ptr<OpModule> separable_conv_module(const SeparableConvAttrs& a, std::int64_t in_channels,
+                                                std::int64_t members) {
+  return std::make_shared<SeparableConvOp>(a, in_channels, members);
+}
+
+void LayerStack::add_layer(const std::string& name, std::shared_ptr<OpModule> layer) {
+  layers_.push_back(register_module(name, std::move(layer)));
+}
+
+void LayerStack::add_aux(const std::string& name, std::shared_ptr<OpModule> head, std::size_t at, double weight) {
+  aux_.push_back({register_module(name, std::move(head)), at, weight});
+}
+
+torch::Tensor LayerStack::run(const torch::Tensor& x) {
   torch::Tensor y = x;
   for (auto& l : layers_) y = l->forward(y);
   return y;
 }
 
-ForwardResult NetworkImpl::forward_train(const torch::Tensor& x) {
+NetworkImpl::NetworkImpl(const ModelSpec& spec) {
+  check_weights_fit_in_memory(spec);
+  for (const auto& layer : spec.layers) add_layer(layer.name, build_module(layer.ir, layer.report));
+  for (const auto& a : spec.aux) add_aux(a.head.name, build_module(a.head.ir, a.head.report), a.at_index, a.weight);
+}
+
+ForwardResult LayerStack::run_train(const torch::Tensor& x) {
   ForwardResult out;
   torch::Tensor y = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {

@@ -27,17 +27,17 @@ struct ForwardResult {
   std::vector<double> aux_weights;
 };
 
-class NetworkImpl : public torch::nn::Module {
- public:
-  explicit NetworkImpl(const ModelSpec& spec);
-  // The main path only (what evaluation and inference use).
-  torch::Tensor forward(const torch::Tensor& x);
+// A model's layers in order and its aux heads, each registered under its config name: what a network (and a packed
+// network, framework/packed_model.h) runs.
+class LayerStack : public torch::nn::Module {
+ protected:
+  // Registers `layer` (the next one) or an aux head reading the output of layer `at`.
+  void add_layer(const std::string& name, std::shared_ptr<OpModule> layer);
+  void add_aux(const std::string& name, std::shared_ptr<OpModule> head, std::size_t at, double weight);
+  // The main path only.
+  torch::Tensor run(const torch::Tensor& x);
   // Main path plus, in training mode, the aux heads' outputs.
-  ForwardResult forward_train(const torch::Tensor& x);
-  // Runs the branches of every Inception block (every concatenation) concurrently on the CPU: each branch on
-  // one core with single-threaded kernels, instead of one branch after another with every core on each kernel.
-  // Only the forward pass is concurrent: LibTorch's autograd runs a CPU backward pass on one thread.
-  void set_parallel_branches(bool on);
+  ForwardResult run_train(const torch::Tensor& x);
 
  private:
   struct Aux {
@@ -48,9 +48,29 @@ class NetworkImpl : public torch::nn::Module {
   std::vector<std::shared_ptr<OpModule>> layers_;
   std::vector<Aux> aux_;
 };
+
+class NetworkImpl : public LayerStack {
+ public:
+  explicit NetworkImpl(const ModelSpec& spec);
+  // The main path only (what evaluation and inference use).
+  torch::Tensor forward(const torch::Tensor& x) { return run(x); }
+  // Main path plus, in training mode, the aux heads' outputs.
+  ForwardResult forward_train(const torch::Tensor& x) { return run_train(x); }
+  // Runs the branches of every Inception block (every concatenation) concurrently on the CPU: each branch on
+  // one core with single-threaded kernels, instead of one branch after another with every core on each kernel.
+  // Only the forward pass is concurrent: LibTorch's autograd runs a CPU backward pass on one thread.
+  void set_parallel_branches(bool on);
+};
 TORCH_MODULE(Network);
 
 std::shared_ptr<OpModule> build_module(const Node& node, const NodeReport& report);
+
+// The conv unit and the depthwise-separable convolution for `members` networks packed into one
+// (framework/packed_model.h): members x the channels, and groups multiplied by `members`, so no member's filters see
+// another's channels. members = 1 is the module build_module makes.
+std::shared_ptr<OpModule> conv_unit_module(const ConvAttrs& a, std::int64_t in_channels, std::int64_t members = 1);
+std::shared_ptr<OpModule> separable_conv_module(const SeparableConvAttrs& a, std::int64_t in_channels,
+                                                std::int64_t members = 1);
 
 // Sum of numel() over parameters (the number that must equal the IR's count).
 std::int64_t count_parameters(const torch::nn::Module& module);

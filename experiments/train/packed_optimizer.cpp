@@ -222,7 +222,10 @@ void PackedOptimizer::store_member(std::int64_t k, torch::optim::Optimizer& opti
   for (std::size_t i = 0; i < params_.size(); ++i) {
     if (!stepped_[i]) continue;
     const torch::Tensor& mp = member_params[i];
-    auto slice = [&](const torch::Tensor& t) { return member_view(t)[k].view(mp.sizes()).clone(); };
+    // A copy on the member parameter's device (a checkpoint's network is on the CPU, the pack maybe on a GPU).
+    auto slice = [&](const torch::Tensor& t) {
+      return member_view(t)[k].view(mp.sizes()).to(mp.options(), /*non_blocking=*/false, /*copy=*/true);
+    };
     std::unique_ptr<optim::OptimizerParamState> state;
     if (algorithm_ == "sgd") {
       if (c.momentum == 0) continue;  // LibTorch's SGD keeps no buffer then

@@ -57,7 +57,6 @@ struct Member {
   std::string checkpoint_dir;
   CheckpointRef checkpoint;  // the one its log vouches for
   TrainPosition pos;
-  RunningMetrics metrics;
   RunStatus status = RunStatus::running;
   std::string error;
   std::unique_ptr<BatchOrder> order;
@@ -103,9 +102,10 @@ class PackedRun {
       m.rng = at::detail::getDefaultCPUGenerator().clone();
       m.scratch_optimizer = make_optimizer(m.cfg->train, m.scratch->parameters());
       m.order = std::make_unique<BatchOrder>(data_.train.size(), tc_.batch_size, m.cfg->train.seed);
-      m.metrics = RunningMetrics(device_, device_.is_cuda() ? 50 : 1);
       train_configs.push_back(m.cfg->train);
     }
+    // Every member's running figures summed as one [K] tensor each: on CUDA, read back every 50 batches.
+    metrics_ = RunningMetrics(device_, device_.is_cuda() ? 50 : 1, k);
     packed_->to(device_);
     if (device_.is_cpu())
       for (std::int64_t i = 0; i < k; ++i) packed_->set_member_generator(i, members_[static_cast<std::size_t>(i)]->rng);
@@ -265,6 +265,7 @@ class PackedRun {
       const Member& m = *mp;
       TrainOutcome o;
       o.run_id = m.run_id;
+      if (!m.variant.empty()) o.label = fmt::format("{} seed={}", m.variant, m.cfg->train.seed);
       o.status = m.status;
       o.error = m.error;
       o.train_seconds = m.pos.train_seconds;
@@ -395,38 +396,16 @@ class PackedRun {
         }
         optimizer_->prepare(lrs);
         const PackedStepResult r = step_->run(data_.train, torch::stack(indices), label_smoothing());
-        for (std::size_t i = 0; i < members_.size(); ++i) {
-          Member& m = *members_[i];
-          if (m.training())
-            m.metrics.add(r.main_loss[static_cast<std::int64_t>(i)], r.total_loss[static_cast<std::int64_t>(i)],
-                          r.correct[static_cast<std::int64_t>(i)], r.batch_size);
-        }
+        metrics_.add(r.main_loss, r.total_loss, r.correct, r.batch_size);
         step_->finish();  // an eager step's backward pass and update (a replayed graph has done them)
         note_step_changes();
-        for (std::size_t i = 0; i < members_.size(); ++i) {
-          Member& m = *members_[i];
-          if (!m.training()) continue;
-          m.pos.next_batch = b;
-          if (!m.metrics.due(b + 1 == batches)) continue;
-          if (auto bad = m.metrics.read_into(m.pos)) {
-            // Its own run would stop here: recorded diverged. Its slices are zeroed and its gradients ignored from
-            // now on; the others' numbers never depended on it (tests/test_packing.cpp).
-            optimizer_->stop_member(static_cast<std::int64_t>(i));
-            m.pos.train_seconds = m.pos.train_seconds + seconds_since(epoch_start);
-            const std::string error = fmt::format(
-                "loss became {} at epoch {} {}", bad->loss, epoch + 1,
-                bad->first_batch == b ? fmt::format("batch {}", b + 1)
-                                      : fmt::format("within batches {}-{}", bad->first_batch + 1, b + 1));
-            progress_.message(fmt::format("run {} diverged: {} (the other members go on)", m.run_id, error));
-            end(m, RunStatus::diverged, error);
-          }
-        }
+        if (metrics_.due(b + 1 == batches)) stop_diverged(metrics_.read_members(positions(b)), epoch, b, epoch_start);
         if (training_count() == 0) return RunStatus::diverged;
         last_train_seconds_.store(members_.front()->pos.train_seconds);
         if (interrupt_requested().load()) {
+          (void)metrics_.read_members(positions(b));  // the batches not yet read back belong in the checkpoints
           for (auto& m : members_)
             if (m->training()) {
-              (void)m->metrics.read_into(m->pos);
               m->pos.next_batch = b + 1;
               m->pos.epoch_seconds = seconds_since(epoch_start);
             }
@@ -457,6 +436,36 @@ class PackedRun {
     for (auto& m : members_)
       if (m->training()) end(*m, RunStatus::completed, "");
     return RunStatus::completed;
+  }
+
+  // Members whose running figures came back non-finite stop here, as their own runs would: recorded diverged at that
+  // batch. Their slices are zeroed and their gradients ignored from now on; the others' numbers never depended on
+  // them (tests/test_packing.cpp).
+  void stop_diverged(const std::vector<std::optional<RunningMetrics::NonFinite>>& read, std::int64_t epoch,
+                     std::int64_t b, Clock::time_point epoch_start) {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      Member& m = *members_[i];
+      const auto& bad = read[i];
+      if (!m.training() || !bad) continue;
+      optimizer_->stop_member(static_cast<std::int64_t>(i));
+      m.pos.train_seconds += seconds_since(epoch_start);
+      const std::string error =
+          fmt::format("loss became {} at epoch {} {}", bad->loss, epoch + 1,
+                      bad->first_batch == b ? fmt::format("batch {}", b + 1)
+                                            : fmt::format("within batches {}-{}", bad->first_batch + 1, b + 1));
+      progress_.message(fmt::format("run {} diverged: {} (the other members go on)", m.run_id, error));
+      end(m, RunStatus::diverged, error);
+    }
+  }
+
+  // Each training member's position, at batch `b` (the last one its running figures hold); nullptr for the others.
+  std::vector<TrainPosition*> positions(std::int64_t b) {
+    std::vector<TrainPosition*> out;
+    for (auto& m : members_) {
+      if (m->training()) m->pos.next_batch = b;
+      out.push_back(m->training() ? &m->pos : nullptr);
+    }
+    return out;
   }
 
   std::vector<double> label_smoothing() const {
@@ -600,6 +609,7 @@ class PackedRun {
   PackedNetwork packed_{nullptr};
   std::unique_ptr<PackedOptimizer> optimizer_;
   std::unique_ptr<PackedStep> step_;
+  RunningMetrics metrics_;  // every member's running figures, [K] each
   mutable std::mutex riding_mutex_;
   bool step_fallback_noted_ = false, graph_noted_ = false;
   std::atomic<double> last_train_seconds_{0};

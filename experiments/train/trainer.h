@@ -41,6 +41,7 @@ struct TrainOutcome {
   // The runs recorded with it: prefix reuse, fewest epochs first; or the other members of its pack, in pack order.
   std::vector<TrainOutcome> members;
   bool packed = false;  // members are pack members (their own computations), not prefix members
+  std::string label;    // a pack member's sweep cell, "variant seed=S" ("" otherwise), for its outcome line
 };
 
 TrainOutcome train_experiment(const ExperimentConfig& cfg, const TrainOptions& options);

@@ -6,21 +6,19 @@
 
 #include <fmt/format.h>
 
-#include <signal.h>
-
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "experiments/store/run_store.h"
-#include "experiments/sweep/child_process.h"
+#include "tests/sweep/interrupt_sweep.h"
 #include "tests/sweep/sweep_test_support.h"
 
 using namespace incept;
+using incept::sweep_test::interrupt_sweep_when;
+using incept::sweep_test::InterruptedSweep;
 using incept::sweep_test::write_sweep;
 using incept::testing::CommandResult;
 using incept::testing::run_incept;
@@ -174,29 +172,16 @@ TEST_CASE("an interrupted pack checkpoints every member, and the sweep resumes t
   write_sweep(dir, "name = \"stop\"\nbase = \"tiny.toml\"\nseeds = [0, 1, 2]\n[set]\n"
                    "\"data.synthetic_train\" = 3200\n\"train.momentum\" = 0.9\n\"train.epochs\" = 4\n");
   const std::string db = db_in(dir, "runs.db");
-  ChildProcess child = ChildProcess::start(
-      {INCEPT_BINARY, "sweep", (dir.path() / "sweep.toml").string(), "--pack", "3", "--jobs", "1", "--db", db});
-  std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  bool epoch_done = false;
-  while (!epoch_done && std::chrono::steady_clock::now() < deadline && !child.exit_status()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    for (const auto& line : child.read_lines()) out += line + "\n";
-    if (!fs::exists(db)) continue;
-    try {
-      for (const RunRecord& r : RunStore::open_read_only(db).list_runs()) epoch_done = epoch_done || r.epochs_done >= 1;
-    } catch (const UserError&) {
-      // the schema is being created
-    }
-  }
-  INFO(out);
-  REQUIRE(epoch_done);
-  child.send_signal(SIGINT);
-  while (!child.exit_status() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  for (const auto& line : child.read_lines()) out += line + "\n";
-  INFO(out);
-  REQUIRE(child.exit_status() == 130);
+  const InterruptedSweep interrupted = interrupt_sweep_when(
+      {(dir.path() / "sweep.toml").string(), "--pack", "3", "--jobs", "1", "--db", db}, db,
+      [](const std::vector<RunRecord>& runs) {
+        for (const RunRecord& r : runs)
+          if (r.epochs_done >= 1) return true;
+        return false;
+      });
+  INFO(interrupted.output);
+  REQUIRE(interrupted.interrupted);
+  REQUIRE(interrupted.status == 130);
   const auto stopped = runs_by_cell(db);
   REQUIRE(stopped.size() == 3);
   std::set<std::string> states;

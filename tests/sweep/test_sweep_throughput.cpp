@@ -6,22 +6,21 @@
 
 #include <fmt/format.h>
 
-#include <signal.h>
 #include <stdlib.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <thread>
 
 #include "experiments/store/run_store.h"
-#include "experiments/sweep/child_process.h"
 #include "tests/store/store_test_support.h"
+#include "tests/sweep/interrupt_sweep.h"
 #include "tests/sweep/sweep_test_support.h"
 
 using namespace incept;
+using incept::sweep_test::interrupt_sweep_when;
+using incept::sweep_test::InterruptedSweep;
 using incept::sweep_test::write_sweep;
 using incept::testing::CommandResult;
 using incept::testing::run_incept;
@@ -170,30 +169,15 @@ TEST_CASE("an interrupted group leaves every member truthful, and its runs resum
   // Starts the sweep on `db` and interrupts it once the 1-epoch member has completed; returns the runs then.
   const auto interrupt_after_first_member = [&](const TempDir& dir) {
     const std::string db = db_in(dir, "runs.db");
-    ChildProcess child = ChildProcess::start(
-        {INCEPT_BINARY, "sweep", (dir.path() / "sweep.toml").string(), "--jobs", "2", "--db", db});
-    std::string out;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    bool first_done = false;
-    while (!first_done && std::chrono::steady_clock::now() < deadline && !child.exit_status()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      for (const auto& line : child.read_lines()) out += line + "\n";
-      if (!fs::exists(db)) continue;
-      try {
-        for (const RunRecord& r : RunStore::open_read_only(db).list_runs())
-          first_done = first_done || (r.epochs_planned == 1 && r.status == RunStatus::completed);
-      } catch (const UserError&) {
-        // the schema is being created
-      }
-    }
-    INFO(out);
-    REQUIRE(first_done);
-    child.send_signal(SIGINT);
-    while (!child.exit_status() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    for (const auto& line : child.read_lines()) out += line + "\n";
-    INFO(out);
-    REQUIRE(child.exit_status() == 130);
+    const InterruptedSweep stopped = interrupt_sweep_when(
+        {(dir.path() / "sweep.toml").string(), "--jobs", "2", "--db", db}, db, [](const std::vector<RunRecord>& runs) {
+          for (const RunRecord& r : runs)
+            if (r.epochs_planned == 1 && r.status == RunStatus::completed) return true;
+          return false;
+        });
+    INFO(stopped.output);
+    REQUIRE(stopped.interrupted);
+    REQUIRE(stopped.status == 130);
     return runs_by_cell(db);
   };
   // What every member says after the interrupt.
