@@ -14,12 +14,17 @@
 
 #include "experiments/store/run_store.h"
 #include "tests/sweep/interrupt_sweep.h"
+#include "tests/sweep/sweep_runs.h"
 #include "tests/sweep/sweep_test_support.h"
 
 using namespace incept;
 using incept::sweep_test::interrupt_sweep_when;
 using incept::sweep_test::InterruptedSweep;
 using incept::sweep_test::write_sweep;
+using incept::sweep_test::runs_by_cell;
+using incept::sweep_test::output;
+using incept::sweep_test::db_in;
+using incept::sweep_test::Cell;
 using incept::testing::CommandResult;
 using incept::testing::run_incept;
 using incept::testing::TempDir;
@@ -27,16 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string output(const CommandResult& r) { return r.out + r.err; }
-std::string db_in(const TempDir& dir, const std::string& name) { return (dir.path() / name).string(); }
 
-using Cell = std::pair<std::string, std::int64_t>;
-
-std::map<Cell, RunRecord> runs_by_cell(const std::string& db) {
-  std::map<Cell, RunRecord> out;
-  for (const RunRecord& r : RunStore::open_read_only(db).list_runs()) out[{r.variant, r.seed}] = r;
-  return out;
-}
 
 // The run's uid as its checkpoint file's header names it.
 std::string checkpoint_owner(const std::string& path) {

@@ -16,20 +16,23 @@
 #include "experiments/store/run_store.h"
 #include "tests/store/store_test_support.h"
 #include "tests/sweep/interrupt_sweep.h"
+#include "tests/sweep/sweep_runs.h"
 #include "tests/sweep/sweep_test_support.h"
 
 using namespace incept;
 using incept::sweep_test::interrupt_sweep_when;
 using incept::sweep_test::InterruptedSweep;
 using incept::sweep_test::write_sweep;
+using incept::sweep_test::runs_by_cell;
+using incept::sweep_test::output;
+using incept::sweep_test::db_in;
+using incept::sweep_test::Cell;
 using incept::testing::CommandResult;
 using incept::testing::run_incept;
 using incept::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string output(const CommandResult& r) { return r.out + r.err; }
 
 const char* kEpochs = R"(name = "lengths"
 base = "tiny.toml"
@@ -40,14 +43,7 @@ seeds = [0, 1]
 "train.epochs" = [1, 2, 3]
 )";
 
-std::string db_in(const TempDir& dir, const std::string& name) { return (dir.path() / name).string(); }
 
-// The runs of a log by (variant, seed).
-std::map<std::pair<std::string, std::int64_t>, RunRecord> runs_by_cell(const std::string& db) {
-  std::map<std::pair<std::string, std::int64_t>, RunRecord> out;
-  for (const RunRecord& r : RunStore::open_read_only(db).list_runs()) out[{r.variant, r.seed}] = r;
-  return out;
-}
 
 // Equal, NaN included (a diverged epoch's figures are NaN on both sides; the log stores NaN as NULL).
 bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
