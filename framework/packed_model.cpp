@@ -70,19 +70,6 @@ struct PackedLinear final : OpModule {
 std::shared_ptr<OpModule> build_packed(const Node& n, const NodeReport& r, std::int64_t k,
                                        const std::shared_ptr<MemberGenerators>& generators);
 
-struct PackedSequence final : OpModule {
-  PackedSequence(const Node& n, const NodeReport& r, std::int64_t k, const std::shared_ptr<MemberGenerators>& g) {
-    for (std::size_t i = 0; i < n.children.size(); ++i)
-      children.push_back(register_module(n.children[i].name, build_packed(n.children[i], r.children[i], k, g)));
-  }
-  torch::Tensor forward(const torch::Tensor& x) override {
-    torch::Tensor y = x;
-    for (auto& c : children) y = c->forward(y);
-    return y;
-  }
-  std::vector<std::shared_ptr<OpModule>> children;
-};
-
 // Each member's branches concatenated along its own channels: [N, K, C_b, H, W] joined on C, then merged back.
 struct PackedConcat final : OpModule {
   PackedConcat(const Node& n, const NodeReport& r, std::int64_t k, const std::shared_ptr<MemberGenerators>& g) : k(k) {
@@ -102,25 +89,11 @@ struct PackedConcat final : OpModule {
   std::vector<std::shared_ptr<OpModule>> branches;
 };
 
-struct PackedResidual final : OpModule {
-  PackedResidual(const Node& n, const ResidualAttrs& a, const NodeReport& r, std::int64_t k,
-                 const std::shared_ptr<MemberGenerators>& g)
-      : scale(a.scale), relu(a.relu) {
-    body = register_module(n.children[0].name, build_packed(n.children[0], r.children[0], k, g));
-    if (n.children.size() > 1)
-      shortcut = register_module(n.children[1].name, build_packed(n.children[1], r.children[1], k, g));
-  }
-  torch::Tensor forward(const torch::Tensor& x) override {
-    torch::Tensor y = torch::add(shortcut ? shortcut->forward(x) : x, body->forward(x), scale);
-    return relu ? torch::relu_(y) : y;
-  }
-  std::shared_ptr<OpModule> body, shortcut;
-  double scale;
-  bool relu;
-};
-
 std::shared_ptr<OpModule> build_packed(const Node& n, const NodeReport& r, std::int64_t k,
                                        const std::shared_ptr<MemberGenerators>& generators) {
+  const ModuleBuilder children = [k, generators](const Node& c, const NodeReport& cr) {
+    return build_packed(c, cr, k, generators);
+  };
   return std::visit(
       Overloaded{
           [&](const ConvAttrs& a) -> std::shared_ptr<OpModule> { return conv_unit_module(a, r.input.channels(), k); },
@@ -139,15 +112,11 @@ std::shared_ptr<OpModule> build_packed(const Node& n, const NodeReport& r, std::
           [&](const LinearAttrs& a) -> std::shared_ptr<OpModule> {
             return std::make_shared<PackedLinear>(r.input.numel(), a.out, a.bias, k);
           },
-          [&](const SequenceAttrs&) -> std::shared_ptr<OpModule> {
-            return std::make_shared<PackedSequence>(n, r, k, generators);
-          },
+          [&](const SequenceAttrs&) -> std::shared_ptr<OpModule> { return sequence_module(n, r, children); },
           [&](const ConcatAttrs&) -> std::shared_ptr<OpModule> {
             return std::make_shared<PackedConcat>(n, r, k, generators);
           },
-          [&](const ResidualAttrs& a) -> std::shared_ptr<OpModule> {
-            return std::make_shared<PackedResidual>(n, a, r, k, generators);
-          },
+          [&](const ResidualAttrs& a) -> std::shared_ptr<OpModule> { return residual_module(n, a, r, children); },
       },
       n.op);
 }

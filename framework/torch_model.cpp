@@ -163,10 +163,12 @@ struct LinearOp final : OpModule {
   torch::Tensor weight, bias;
 };
 
+// Sequences and residual connections build their children with `build`: build_module for a network, the packed
+// builder for a packed one (the arrangement is the same for both).
 struct SequenceOp final : OpModule {
-  SequenceOp(const Node& n, const NodeReport& r) {
+  SequenceOp(const Node& n, const NodeReport& r, const ModuleBuilder& build) {
     for (std::size_t i = 0; i < n.children.size(); ++i)
-      children.push_back(register_module(n.children[i].name, build_module(n.children[i], r.children[i])));
+      children.push_back(register_module(n.children[i].name, build(n.children[i], r.children[i])));
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     torch::Tensor y = x;
@@ -228,10 +230,10 @@ struct ConcatOp final : OpModule {
 // shortcut(x) + scale * body(x) [-> ReLU], the shortcut being the identity when the node has none. The scaled sum
 // is one fused op (torch::add's alpha), as analysis counts it.
 struct ResidualOp final : OpModule {
-  ResidualOp(const Node& n, const ResidualAttrs& a, const NodeReport& r) : scale(a.scale), relu(a.relu) {
-    body = register_module(n.children[0].name, build_module(n.children[0], r.children[0]));
-    if (n.children.size() > 1)
-      shortcut = register_module(n.children[1].name, build_module(n.children[1], r.children[1]));
+  ResidualOp(const Node& n, const ResidualAttrs& a, const NodeReport& r, const ModuleBuilder& build)
+      : scale(a.scale), relu(a.relu) {
+    body = register_module(n.children[0].name, build(n.children[0], r.children[0]));
+    if (n.children.size() > 1) shortcut = register_module(n.children[1].name, build(n.children[1], r.children[1]));
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     torch::Tensor y = torch::add(shortcut ? shortcut->forward(x) : x, body->forward(x), scale);
@@ -262,11 +264,22 @@ std::shared_ptr<OpModule> build_module(const Node& n, const NodeReport& r) {
           [&](const LinearAttrs& a) -> std::shared_ptr<OpModule> {
             return std::make_shared<LinearOp>(r.input.numel(), a.out, a.bias);
           },
-          [&](const SequenceAttrs&) -> std::shared_ptr<OpModule> { return std::make_shared<SequenceOp>(n, r); },
+          [&](const SequenceAttrs&) -> std::shared_ptr<OpModule> { return sequence_module(n, r, build_module); },
           [&](const ConcatAttrs&) -> std::shared_ptr<OpModule> { return std::make_shared<ConcatOp>(n, r); },
-          [&](const ResidualAttrs& a) -> std::shared_ptr<OpModule> { return std::make_shared<ResidualOp>(n, a, r); },
+          [&](const ResidualAttrs& a) -> std::shared_ptr<OpModule> {
+            return residual_module(n, a, r, build_module);
+          },
       },
       n.op);
+}
+
+std::shared_ptr<OpModule> sequence_module(const Node& n, const NodeReport& r, const ModuleBuilder& build) {
+  return std::make_shared<SequenceOp>(n, r, build);
+}
+
+std::shared_ptr<OpModule> residual_module(const Node& n, const ResidualAttrs& a, const NodeReport& r,
+                                          const ModuleBuilder& build) {
+  return std::make_shared<ResidualOp>(n, a, r, build);
 }
 
 std::shared_ptr<OpModule> conv_unit_module(const ConvAttrs& a, std::int64_t in_channels, std::int64_t members) {

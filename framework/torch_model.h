@@ -1,6 +1,7 @@
 #pragma once
 // Builds a LibTorch module from a resolved ModelSpec. Module and parameter names follow the IR
 // ("inception1.branch3x3.reduce.conv.weight"), so a checkpoint reads like the config.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -64,6 +65,13 @@ class NetworkImpl : public LayerStack {
 TORCH_MODULE(Network);
 
 std::shared_ptr<OpModule> build_module(const Node& node, const NodeReport& report);
+
+// Sequences and residual connections, their children built by `build` (build_module for a network; a packed network
+// passes its own builder, framework/packed_model.cpp).
+using ModuleBuilder = std::function<std::shared_ptr<OpModule>(const Node&, const NodeReport&)>;
+std::shared_ptr<OpModule> sequence_module(const Node& n, const NodeReport& r, const ModuleBuilder& build);
+std::shared_ptr<OpModule> residual_module(const Node& n, const ResidualAttrs& a, const NodeReport& r,
+                                          const ModuleBuilder& build);
 
 // The conv unit and the depthwise-separable convolution for `members` networks packed into one
 // (framework/packed_model.h): members x the channels, and groups multiplied by `members`, so no member's filters see

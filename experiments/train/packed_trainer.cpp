@@ -3,7 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
-#include <filesystem>
+#include <deque>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -191,20 +191,21 @@ class PackedRun {
 
   // Claims each stopped run and loads its checkpoint into its slice of the pack: its network, its optimizer's
   // state, its dropout generator and its position. Anything that goes wrong gives every claimed run back as it was.
-  void resume_from(const std::vector<RunRecord>& records, const std::vector<VerifiedCheckpoint>& checkpoints) {
+  void resume_from(const std::deque<StoppedRun>& runs) {
     std::vector<const RunRecord*> claimed;
     try {
       for (std::size_t i = 0; i < members_.size(); ++i) {
         Member& m = *members_[i];
-        const RunRecord& r = records[i];
+        const RunRecord& r = runs[i].record;
+        const VerifiedCheckpoint& checkpoint = runs[i].checkpoint;
         m.run_id = r.id;
         m.uid = store_.claim_run(r.id, r.checkpoint.md5).uid;
         claimed.push_back(&r);
-        m.pos = load_checkpoint(checkpoints[i], *m.scratch, *m.scratch_optimizer, torch::Device(torch::kCPU));
-        if (!checkpoints[i].legacy &&
+        m.pos = load_checkpoint(checkpoint, *m.scratch, *m.scratch_optimizer, torch::Device(torch::kCPU));
+        if (!checkpoint.legacy &&
             (m.pos.epochs_done != r.checkpoint.epochs_done || m.pos.next_batch != r.checkpoint.next_batch))
           throw UserError(fmt::format("checkpoint {}: its payload holds epoch {} batch {}, its header another position",
-                                      checkpoints[i].path, m.pos.epochs_done, m.pos.next_batch));
+                                      checkpoint.path, m.pos.epochs_done, m.pos.next_batch));
         const auto k = static_cast<std::int64_t>(i);
         packed_->load_member(k, *m.scratch);
         optimizer_->load_member(k, *m.scratch_optimizer, m.scratch->parameters());
@@ -409,7 +410,7 @@ class PackedRun {
               m->pos.next_batch = b + 1;
               m->pos.epoch_seconds = seconds_since(epoch_start);
             }
-          return stop_interrupted(epoch, fmt::format("at epoch {} batch {}", epoch + 1, b + 1));
+          return stop_interrupted(fmt::format("at epoch {} batch {}", epoch + 1, b + 1));
         }
       }
       const double train_seconds = seconds_since(epoch_start);
@@ -420,10 +421,10 @@ class PackedRun {
             m->pos.next_batch = batches;
             m->pos.epoch_seconds = seconds_since(epoch_start);
           }
-        return stop_interrupted(epoch, fmt::format("while evaluating epoch {}", epoch + 1));
+        return stop_interrupted(fmt::format("while evaluating epoch {}", epoch + 1));
       }
       drop_lost_claims();
-      record_epoch(epoch, tests, train_seconds, seconds_since(epoch_start));
+      record_epoch(tests, train_seconds, seconds_since(epoch_start));
       if (interrupt_requested().load()) {
         for (auto& m : members_)
           if (m->training())
@@ -513,23 +514,11 @@ class PackedRun {
   }
 
   // Each training member's epoch figures and its checkpoint after it, in one transaction.
-  void record_epoch(std::int64_t epoch, const std::vector<EvalResult>& tests, double train_seconds,
-                    double epoch_seconds) {
+  void record_epoch(const std::vector<EvalResult>& tests, double train_seconds, double epoch_seconds) {
     for (std::size_t i = 0; i < members_.size(); ++i) {
       Member& m = *members_[i];
       if (!m.training()) continue;
-      EpochRecord e;
-      e.run_id = m.run_id;
-      e.epoch = static_cast<int>(epoch + 1);
-      e.train_loss = m.pos.loss_sum / static_cast<double>(std::max<std::int64_t>(1, m.pos.seen));
-      e.train_acc = static_cast<double>(m.pos.correct) / static_cast<double>(std::max<std::int64_t>(1, m.pos.seen));
-      e.test_loss = tests[i].loss;
-      e.test_acc = tests[i].acc;
-      e.lr = m.lr;
-      e.seconds = epoch_seconds;
-      e.images_per_s = static_cast<double>(m.pos.seen) / std::max(1e-9, train_seconds);
-      m.pos.train_seconds += epoch_seconds;
-      m.pos = TrainPosition{epoch + 1, 0, 0, 0, 0, 0, m.pos.train_seconds};
+      const EpochRecord e = finish_epoch(m.run_id, m.pos, tests[i], m.lr, train_seconds, epoch_seconds);
       if (!write_checkpoint_or_end(i, e)) continue;
       progress_.end_epoch(fmt::format(
           "run {} epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s",
@@ -538,8 +527,7 @@ class PackedRun {
     }
   }
 
-  RunStatus stop_interrupted(std::int64_t epoch, const std::string& where) {
-    (void)epoch;
+  RunStatus stop_interrupted(const std::string& where) {
     for (std::size_t i = 0; i < members_.size(); ++i) {
       Member& m = *members_[i];
       if (!m.training()) continue;
@@ -619,59 +607,34 @@ class PackedRun {
 }  // namespace
 
 TrainOutcome resume_packed(std::int64_t leader_id, const TrainOptions& options) {
-  if (!std::filesystem::is_regular_file(options.db_path))
-    throw UserError(fmt::format("no database at {}", options.db_path));
-  std::vector<RunRecord> records;
-  std::vector<VerifiedCheckpoint> checkpoints;
-  std::vector<std::unique_ptr<ExperimentConfig>> configs;
+  std::deque<StoppedRun> runs;  // a deque: the pack holds pointers to their configs
   {
-    RunStore store = RunStore::open(options.db_path);
-    store.mark_stale_runs();
-    std::vector<std::int64_t> ids{leader_id};
-    ids.insert(ids.end(), options.pack_with_runs.begin(), options.pack_with_runs.end());
-    for (std::int64_t id : ids) {
-      const bool is_leader = id == leader_id;
-      std::string why;
+    const RunStore store = open_log_to_resume(options.db_path);
+    runs.push_back(stopped_run(store, leader_id, options.db_path));
+    for (std::int64_t id : options.pack_with_runs) {
       try {
-        std::optional<RunRecord> r = store.get_run(id);
-        if (!r) throw UserError(fmt::format("run {} not found in {}", id, options.db_path));
-        if (r->status == RunStatus::completed) throw UserError(fmt::format("run {} already completed", id));
-        if (r->status == RunStatus::running) throw UserError(held_by_another_message(*r));
-        if (r->checkpoint.path.empty())
-          throw UserError(fmt::format("run {} has no checkpoint (it stopped before its first one); train it again", id));
-        VerifiedCheckpoint checkpoint = verify_checkpoint(*r, r->epochs_done);
-        toml::table root;
-        try {
-          root = toml::parse(r->config_toml, std::string_view("run " + std::to_string(id) + " config"));
-        } catch (const toml::parse_error& e) {
-          throw UserError(fmt::format("run {}: stored config is unreadable: {}", id, e.description()));
-        }
-        auto cfg = std::make_unique<ExperimentConfig>(resolve_experiment(std::move(root), r->name));
-        if (!is_leader) {
-          if (auto mismatch = packing_mismatch(*configs.front(), *cfg)) throw UserError(*mismatch);
-          if (r->checkpoint.epochs_done != records.front().checkpoint.epochs_done ||
-              r->checkpoint.next_batch != records.front().checkpoint.next_batch)
-            throw UserError("its checkpoint is at another position");
-        }
-        records.push_back(*r);
-        checkpoints.push_back(std::move(checkpoint));
-        configs.push_back(std::move(cfg));
+        StoppedRun r = stopped_run(store, id, options.db_path);
+        const StoppedRun& leader = runs.front();
+        if (auto mismatch = packing_mismatch(leader.config, r.config)) throw UserError(*mismatch);
+        if (r.record.checkpoint.epochs_done != leader.record.checkpoint.epochs_done ||
+            r.record.checkpoint.next_batch != leader.record.checkpoint.next_batch)
+          throw UserError("its checkpoint is at another position");
+        runs.push_back(std::move(r));
       } catch (const UserError& e) {
-        if (is_leader) throw;
         std::cerr << fmt::format("note: run {} is not resumed with run {}: {}\n", id, leader_id, e.what());
       }
     }
   }
   std::vector<const ExperimentConfig*> members;
   std::vector<std::string> variants;
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    members.push_back(configs[i].get());
-    variants.push_back(records[i].variant);
+  for (const StoppedRun& r : runs) {
+    members.push_back(&r.config);
+    variants.push_back(r.record.variant);
   }
   TrainOptions opts = options;
-  opts.sweep = records.front().sweep;
+  opts.sweep = runs.front().record.sweep;
   PackedRun run(members, variants, opts);
-  run.resume_from(records, checkpoints);
+  run.resume_from(runs);
   return run.train();
 }
 

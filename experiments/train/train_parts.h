@@ -10,6 +10,7 @@
 #include "experiments/config/experiment_config.h"
 #include "experiments/data/dataset.h"
 #include "experiments/store/run_store.h"
+#include "experiments/train/checkpoint.h"
 #include "framework/torch_model.h"
 
 namespace incept {
@@ -58,6 +59,23 @@ void check_data_fits_model(const Dataset& data, const ExperimentConfig& cfg);
 // The activations of a training batch (of `members` packed networks) fit in memory, else a UserError naming the
 // largest layer.
 void check_activations_fit(const ExperimentConfig& cfg, const Dataset& data, std::int64_t members = 1);
+// A stopped run to resume: its log entry, its checkpoint verified against that entry, its stored config resolved.
+struct StoppedRun {
+  RunRecord record;
+  VerifiedCheckpoint checkpoint;
+  ExperimentConfig config;
+};
+// The log at `db_path`, opened to resume runs from it (runs of dead processes marked interrupted first); a
+// UserError when there is none.
+RunStore open_log_to_resume(const std::string& db_path);
+// Run `id` of `store`, checked before anything is built, loaded or written: it exists, is neither completed nor held
+// by a live process, and has a checkpoint that matches its log entry; a UserError naming what stops it otherwise.
+StoppedRun stopped_run(const RunStore& store, std::int64_t id, const std::string& db_path);
+
+// The record of the epoch that just ended at `pos` (its running sums, `test`, the last batch's `lr`, the seconds of
+// its batches and of the whole epoch), for run `run_id`; `pos` moves on to the start of the next epoch.
+EpochRecord finish_epoch(std::int64_t run_id, TrainPosition& pos, const EvalResult& test, double lr,
+                         double train_seconds, double epoch_seconds);
 // The model's layers (and aux heads) as the log's layer table records them.
 std::vector<LayerRecord> layer_records(const ModelSpec& m);
 

@@ -128,6 +128,23 @@ void check_activations_fit(const ExperimentConfig& cfg, const Dataset& data, std
       "lower train.batch_size (and train.eval_batch_size) or the input size");
 }
 
+EpochRecord finish_epoch(std::int64_t run_id, TrainPosition& pos, const EvalResult& test, double lr,
+                         double train_seconds, double epoch_seconds) {
+  EpochRecord e;
+  e.run_id = run_id;
+  e.epoch = static_cast<int>(pos.epochs_done + 1);
+  e.train_loss = pos.loss_sum / static_cast<double>(std::max<std::int64_t>(1, pos.seen));
+  e.train_acc = static_cast<double>(pos.correct) / static_cast<double>(std::max<std::int64_t>(1, pos.seen));
+  e.test_loss = test.loss;
+  e.test_acc = test.acc;
+  e.lr = lr;
+  e.seconds = epoch_seconds;
+  e.images_per_s = static_cast<double>(pos.seen) / std::max(1e-9, train_seconds);
+  pos.train_seconds += epoch_seconds;
+  pos = TrainPosition{pos.epochs_done + 1, 0, 0, 0, 0, 0, pos.train_seconds};
+  return e;
+}
+
 std::vector<LayerRecord> layer_records(const ModelSpec& m) {
   std::vector<LayerRecord> out;
   int idx = 0;
@@ -449,7 +466,7 @@ class Run {
         return stop_interrupted(fmt::format("while evaluating epoch {}", epoch + 1), out);
       }
       check_claim();
-      record_epoch(epoch, lr, test, train_seconds, seconds_since(epoch_start));
+      record_epoch(lr, test, train_seconds, seconds_since(epoch_start));
       if (g_interrupted.load()) {
         ++pos_.epochs_done;
         return stop_interrupted(fmt::format("after epoch {}", epoch + 1), out, /*checkpoint=*/false);
@@ -516,20 +533,8 @@ class Run {
   }
 
   // The epoch's figures and the checkpoint after it, in one transaction; the position moves to the next epoch.
-  void record_epoch(std::int64_t epoch, double lr, const EvalResult& test, double train_seconds,
-                    double epoch_seconds) {
-    EpochRecord e;
-    e.run_id = run_id_;
-    e.epoch = static_cast<int>(epoch + 1);
-    e.train_loss = pos_.loss_sum / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
-    e.train_acc = static_cast<double>(pos_.correct) / static_cast<double>(std::max<std::int64_t>(1, pos_.seen));
-    e.test_loss = test.loss;
-    e.test_acc = test.acc;
-    e.lr = lr;
-    e.seconds = epoch_seconds;
-    e.images_per_s = static_cast<double>(pos_.seen) / std::max(1e-9, train_seconds);
-    pos_.train_seconds += epoch_seconds;
-    pos_ = TrainPosition{pos_.epochs_done + 1, 0, 0, 0, 0, 0, pos_.train_seconds};
+  void record_epoch(double lr, const EvalResult& test, double train_seconds, double epoch_seconds) {
+    const EpochRecord e = finish_epoch(run_id_, pos_, test, lr, train_seconds, epoch_seconds);
     write_checkpoint(e);
     progress_.end_epoch(fmt::format(
         "epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  lr {:.4g}  {:.1f} s  {:.0f} img/s",
@@ -720,37 +725,40 @@ TrainOutcome resume_run(std::int64_t run_id, const TrainOptions& options) {
   g_interrupted.store(false);
   g_force_stop.store(false);
   if (!options.pack_with_runs.empty()) return resume_packed(run_id, options);
-  if (!std::filesystem::is_regular_file(options.db_path))
-    throw UserError(fmt::format("no database at {}", options.db_path));
-  std::optional<RunRecord> record;
-  {
-    RunStore store = RunStore::open(options.db_path);
-    store.mark_stale_runs();
-    record = store.get_run(run_id);
-  }
-  if (!record) throw UserError(fmt::format("run {} not found in {}", run_id, options.db_path));
-  if (record->status == RunStatus::completed) throw UserError(fmt::format("run {} already completed", run_id));
-  if (record->status == RunStatus::running)
-    throw UserError(held_by_another_message(*record));
+  const StoppedRun stopped = stopped_run(open_log_to_resume(options.db_path), run_id, options.db_path);
+  TrainOptions opts = options;
+  opts.sweep = stopped.record.sweep;
+  opts.variant = stopped.record.variant;
+  opts.prefix_members.clear();
+  const std::vector<RunRecord> members = resumable_members(stopped.record, stopped.config, options);
+  Run run(stopped.config, opts);
+  run.resume_from(stopped.record, stopped.checkpoint, members);
+  return run.train();
+}
+
+RunStore open_log_to_resume(const std::string& db_path) {
+  if (!std::filesystem::is_regular_file(db_path)) throw UserError(fmt::format("no database at {}", db_path));
+  RunStore store = RunStore::open(db_path);
+  store.mark_stale_runs();
+  return store;
+}
+
+StoppedRun stopped_run(const RunStore& store, std::int64_t id, const std::string& db_path) {
+  std::optional<RunRecord> record = store.get_run(id);
+  if (!record) throw UserError(fmt::format("run {} not found in {}", id, db_path));
+  if (record->status == RunStatus::completed) throw UserError(fmt::format("run {} already completed", id));
+  if (record->status == RunStatus::running) throw UserError(held_by_another_message(*record));
   if (record->checkpoint.path.empty())
-    throw UserError(fmt::format("run {} has no checkpoint (it stopped before its first one); train it again", run_id));
-  // Everything about the checkpoint is checked before anything is built, loaded or written.
-  const VerifiedCheckpoint checkpoint = verify_checkpoint(*record, record->epochs_done);
+    throw UserError(fmt::format("run {} has no checkpoint (it stopped before its first one); train it again", id));
+  VerifiedCheckpoint checkpoint = verify_checkpoint(*record, record->epochs_done);
   toml::table root;
   try {
-    root = toml::parse(record->config_toml, std::string_view("run " + std::to_string(run_id) + " config"));
+    root = toml::parse(record->config_toml, std::string_view("run " + std::to_string(id) + " config"));
   } catch (const toml::parse_error& e) {
-    throw UserError(fmt::format("run {}: stored config is unreadable: {}", run_id, e.description()));
+    throw UserError(fmt::format("run {}: stored config is unreadable: {}", id, e.description()));
   }
-  ExperimentConfig cfg = resolve_experiment(std::move(root), record->name);
-  TrainOptions opts = options;
-  opts.sweep = record->sweep;
-  opts.variant = record->variant;
-  opts.prefix_members.clear();
-  const std::vector<RunRecord> members = resumable_members(*record, cfg, options);
-  Run run(cfg, opts);
-  run.resume_from(*record, checkpoint, members);
-  return run.train();
+  ExperimentConfig config = resolve_experiment(std::move(root), record->name);
+  return {std::move(*record), std::move(checkpoint), std::move(config)};
 }
 
 }  // namespace incept
