@@ -40,12 +40,11 @@ class PackedOptimizer {
   void prepare(const std::vector<double>& learning_rates);
   // One update of every member that is not stopped. Reads only tensors on the parameters' device.
   void step();
-  // Zeroes the gradients in place (a CUDA graph needs them to keep their addresses).
+  // Zeroes the gradients in place.
   void zero_grad();
   // A diverged member: its parameters and state are zeroed and never move again, so its NaNs cannot reach a
   // float reduction the members share (there is none today; this keeps it so) and cost nothing.
   void stop_member(std::int64_t k);
-  bool stopped(std::int64_t k) const { return stopped_.at(static_cast<std::size_t>(k)); }
   std::int64_t stopped_members() const;
   // Adam's and RMSprop's step count (every member's: they step together).
   std::int64_t steps() const { return steps_; }

@@ -1,6 +1,6 @@
 #include "experiments/train/packed_step.h"
 
-#include <fmt/format.h>
+#include <algorithm>
 
 #include "experiments/train/training_loss.h"
 
