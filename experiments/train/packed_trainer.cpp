@@ -114,9 +114,11 @@ class PackedRun {
     step_ = std::make_unique<PackedStep>(*packed_, *optimizer_, k, device_, tc_.cuda_graph, tc_.batch_size);
     note_step_changes();
     // The packed network is NCHW and runs its branches in turn: say so rather than record a switch as if applied.
-    if (k > 1 && (tc_.channels_last || tc_.parallel_branches))
-      note("train.channels_last and train.parallel_branches do not apply to a packed network (it trains NCHW, "
-           "branch after branch); the runs' figures are those of the same computation up to float rounding");
+    // (A pack of one too: a CUDA-graphed `incept train` runs through here.)
+    if (tc_.channels_last || tc_.parallel_branches)
+      note("train.channels_last and train.parallel_branches do not apply to a packed network or a CUDA-graphed step "
+           "(it trains NCHW, branch after branch); the runs' figures are those of the same computation up to float "
+           "rounding");
   }
 
   ~PackedRun() {
